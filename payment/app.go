@@ -91,6 +91,11 @@ func (r *AppPayRequest) params(partner string) (Params, error) {
 		if err := r.TradeInformation.validate(); err != nil {
 			return nil, err
 		}
+		// The app form quotes the JSON with ', so a ' in a value would end
+		// the string early.
+		if strings.ContainsRune(r.TradeInformation.encode(`"`), '\'') {
+			return nil, invalid("trade_information", "must not contain ' in an app order string")
+		}
 		p["trade_information"] = r.TradeInformation.encode("'")
 	}
 	split, err := encodeSplits(r.SplitFundInfo, r.Currency, r.TotalFee)

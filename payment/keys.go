@@ -65,6 +65,8 @@ func ParsePublicKey(data []byte) (*rsa.PublicKey, error) {
 		key = k
 	} else if _, err8 := x509.ParsePKCS8PrivateKey(der); err8 == nil {
 		return nil, fmt.Errorf("%w: this is a private key; Alipay's public key is needed here", ErrKey)
+	} else if _, err1 := x509.ParsePKCS1PrivateKey(der); err1 == nil {
+		return nil, fmt.Errorf("%w: this is a private key; Alipay's public key is needed here", ErrKey)
 	} else {
 		return nil, fmt.Errorf("%w: not an X.509 (PKIX) public key: %v", ErrKey, errp)
 	}

@@ -58,27 +58,27 @@ type Notification struct {
 // ErrPartner. When the body parsed but failed a later check, the partly
 // filled Notification is returned with the error, for logging.
 func (c *Client) ParseNotification(body []byte, contentType string) (*Notification, error) {
-	p, err := ParseQuery(body, charsetOf(contentType))
+	p, pairs, err := parseQuery(body, charsetOf(contentType))
 	if err != nil {
 		return nil, err
 	}
-	return c.verifyTrade(p, contentTypeCharset(contentType, p), true)
+	return c.verifyTrade(p, pairs, contentTypeCharset(contentType, p), true)
 }
 
 // ParseReturn verifies and parses the query string of the return redirect
 // (r.URL.RawQuery). Show the buyer what it says, but never mark an order
 // paid from it: only the notification (or a query) is authoritative.
 func (c *Client) ParseReturn(rawQuery string) (*Notification, error) {
-	p, err := ParseQuery([]byte(rawQuery), "")
+	p, pairs, err := parseQuery([]byte(rawQuery), "")
 	if err != nil {
 		return nil, err
 	}
-	return c.verifyTrade(p, p.Charset(), false)
+	return c.verifyTrade(p, pairs, p.Charset(), false)
 }
 
-func (c *Client) verifyTrade(p Params, charset string, isNotify bool) (*Notification, error) {
+func (c *Client) verifyTrade(p Params, pairs []KV, charset string, isNotify bool) (*Notification, error) {
 	n := &Notification{Params: p, OutTradeNo: p["out_trade_no"], TradeNo: p["trade_no"], NotifyID: p["notify_id"]}
-	if err := Verify(c.verifier, p, charset); err != nil {
+	if err := verifyPairs(c.verifier, p, pairs, charset); err != nil {
 		return n, err
 	}
 	if err := n.fill(p, isNotify); err != nil {
@@ -94,9 +94,9 @@ func (c *Client) verifyTrade(p Params, charset string, isNotify bool) (*Notifica
 }
 
 func (n *Notification) fill(p Params, isNotify bool) error {
-	required := []string{"out_trade_no", "trade_no", "trade_status", "currency"}
-	if isNotify {
-		required = append(required, "notify_id", "notify_type", "notify_time")
+	required := notifyRequired[:]
+	if !isNotify {
+		required = required[:4]
 	}
 	for _, k := range required {
 		if p[k] == "" {
@@ -130,18 +130,26 @@ func (n *Notification) fill(p Params, isNotify bool) error {
 	}
 	n.BuyerID, n.BuyerEmail = p["buyer_id"], p["buyer_email"]
 	n.SellerID, n.SellerEmail = p["seller_id"], p["seller_email"]
-	for k, dst := range map[string]*time.Time{"notify_time": &n.NotifyTime, "gmt_create": &n.GmtCreate, "gmt_payment": &n.GmtPayment, "gmt_close": &n.GmtClose} {
-		if p[k] == "" {
+	times := [...]struct {
+		key string
+		dst *time.Time
+	}{{"notify_time", &n.NotifyTime}, {"gmt_create", &n.GmtCreate}, {"gmt_payment", &n.GmtPayment}, {"gmt_close", &n.GmtClose}}
+	for _, f := range times {
+		if p[f.key] == "" {
 			continue
 		}
-		t, err := ParseTime(p[k])
+		t, err := ParseTime(p[f.key])
 		if err != nil {
-			return fmt.Errorf("%w: %s: %v", ErrMalformed, k, err)
+			return fmt.Errorf("%w: %s: %v", ErrMalformed, f.key, err)
 		}
-		*dst = t
+		*f.dst = t
 	}
 	return nil
 }
+
+// notifyRequired lists the fields every trade message carries; the last
+// three only notifications (not return redirects).
+var notifyRequired = [...]string{"out_trade_no", "trade_no", "trade_status", "currency", "notify_id", "notify_type", "notify_time"}
 
 // ParseTime parses Alipay's "yyyy-MM-dd HH:mm:ss" timestamps, which are
 // Beijing time (UTC+8).

@@ -3,8 +3,9 @@ package payment
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -28,22 +29,54 @@ var ErrCharset = errors.New("payment: unsupported or invalid charset")
 // sign_type and those with empty values, sorted by key in byte order,
 // joined as key=value with &, values raw (not URL-encoded, not trimmed).
 func (p Params) PreSign() string {
-	keys := p.signedKeys()
+	return string(appendPreSign(nil, p.pairs()))
+}
+
+// pairs returns the parameters of p in no particular order.
+func (p Params) pairs() []KV {
+	out := make([]KV, 0, len(p))
+	for k, v := range p {
+		out = append(out, KV{k, v})
+	}
+	return out
+}
+
+// appendPreSign sorts pairs (whose keys are unique) by key and appends
+// their pre-sign string to dst.
+func appendPreSign(dst []byte, pairs []KV) []byte {
+	slices.SortFunc(pairs, func(a, b KV) int { return strings.Compare(a.Key, b.Key) })
 	n := 0
-	for _, k := range keys {
-		n += len(k) + len(p[k]) + 2
+	for _, kv := range pairs {
+		n += len(kv.Key) + len(kv.Value) + 2
 	}
-	var b strings.Builder
-	b.Grow(n)
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteByte('&')
+	dst = slices.Grow(dst, n)
+	start := len(dst)
+	for _, kv := range pairs {
+		if kv.Value == "" || kv.Key == "sign" || kv.Key == "sign_type" {
+			continue
 		}
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(p[k])
+		if len(dst) > start {
+			dst = append(dst, '&')
+		}
+		dst = append(dst, kv.Key...)
+		dst = append(dst, '=')
+		dst = append(dst, kv.Value...)
 	}
-	return b.String()
+	return dst
+}
+
+// preSignBytes returns the pre-sign string of pairs encoded in charset: the
+// bytes that are signed.
+func preSignBytes(pairs []KV, charset string) ([]byte, error) {
+	enc, err := lookupCharset(charset)
+	if err != nil {
+		return nil, err
+	}
+	msg := appendPreSign(nil, pairs)
+	if enc == nil {
+		return msg, nil
+	}
+	return EncodeCharset(string(msg), charset)
 }
 
 // signedKeys returns the keys that take part in the signature, sorted.
@@ -55,7 +88,7 @@ func (p Params) signedKeys() []string {
 		}
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return keys
 }
 
@@ -69,13 +102,12 @@ func (p Params) Encode() string {
 	return v.Encode()
 }
 
-// Clone returns a copy of p.
+// Clone returns a copy of p, never nil.
 func (p Params) Clone() Params {
-	c := make(Params, len(p)+2)
-	for k, v := range p {
-		c[k] = v
+	if p == nil {
+		return Params{}
 	}
-	return c
+	return maps.Clone(p)
 }
 
 // Charset returns the _input_charset of p, or "utf-8" when it has none.
@@ -122,17 +154,40 @@ func DecodeCharset(b []byte, charset string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return decodeString(enc, charset, string(b))
+}
+
+// decodeString converts s, bytes in enc (nil for UTF-8), to UTF-8 text.
+// UTF-8 input is returned as is, without a copy.
+func decodeString(enc encoding.Encoding, charset, s string) (string, error) {
 	if enc == nil {
-		if !utf8.Valid(b) {
+		if !utf8.ValidString(s) {
 			return "", fmt.Errorf("%w: bytes are not valid UTF-8", ErrCharset)
 		}
-		return string(b), nil
+		return s, nil
 	}
-	s, err := enc.NewDecoder().Bytes(b)
+	if isASCII(s) {
+		return s, nil
+	}
+	out, err := enc.NewDecoder().String(s)
 	if err != nil {
 		return "", fmt.Errorf("%w: bytes are not valid %s: %v", ErrCharset, charset, err)
 	}
-	return string(s), nil
+	// x/text decoders replace invalid input with U+FFFD instead of failing.
+	// GBK has no U+FFFD of its own, so one in the output means bad input.
+	if strings.ContainsRune(out, utf8.RuneError) {
+		return "", fmt.Errorf("%w: bytes are not valid %s", ErrCharset, charset)
+	}
+	return out, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseQuery parses a URL query or form body (k=v&k=v, percent-encoded,
@@ -141,51 +196,125 @@ func DecodeCharset(b []byte, charset string) (string, error) {
 // semicolons, since a message that can be read two ways cannot be verified.
 // If charset is empty, the message's own _input_charset decides, then UTF-8.
 func ParseQuery(raw []byte, charset string) (Params, error) {
-	type kv struct{ k, v []byte }
-	var pairs []kv
-	for s := string(raw); s != ""; {
-		var pair string
-		pair, s, _ = strings.Cut(s, "&")
-		if pair == "" {
+	p, _, err := parseQuery(raw, charset)
+	return p, err
+}
+
+// parseQuery is ParseQuery that also returns the decoded pairs, in the order
+// received, so that a verifier can sort them without walking the map.
+func parseQuery(raw []byte, charset string) (Params, []KV, error) {
+	// One copy of the body; keys and values without escapes are slices of it.
+	s := string(raw)
+	pairs := make([]KV, 0, strings.Count(s, "&")+1)
+	var fresh uint64 // bit i: pair i was unescaped into new text (or i >= 64)
+	for rest := s; rest != ""; {
+		var kv string
+		kv, rest, _ = strings.Cut(rest, "&")
+		if kv == "" {
 			continue
 		}
-		if strings.Contains(pair, ";") {
-			return nil, fmt.Errorf("%w: semicolon in %q", ErrMalformed, pair)
+		if strings.IndexByte(kv, ';') >= 0 {
+			return nil, nil, fmt.Errorf("%w: semicolon in %q", ErrMalformed, kv)
 		}
-		k, v, _ := strings.Cut(pair, "=")
-		key, err := url.QueryUnescape(k)
+		k, v, _ := strings.Cut(kv, "=")
+		key, err := queryUnescape(k)
 		if err != nil {
-			return nil, fmt.Errorf("%w: key %q: %v", ErrMalformed, k, err)
+			return nil, nil, fmt.Errorf("%w: key %q: %v", ErrMalformed, k, err)
 		}
-		val, err := url.QueryUnescape(v)
+		val, err := queryUnescape(v)
 		if err != nil {
-			return nil, fmt.Errorf("%w: value of %q: %v", ErrMalformed, key, err)
+			return nil, nil, fmt.Errorf("%w: value of %q: %v", ErrMalformed, key, err)
 		}
-		pairs = append(pairs, kv{[]byte(key), []byte(val)})
+		if i := len(pairs); i < 64 && (key != k || val != v) {
+			fresh |= 1 << i
+		}
+		pairs = append(pairs, KV{key, val})
 	}
 	if charset == "" {
 		for _, p := range pairs {
-			if string(p.k) == "_input_charset" {
-				charset = string(p.v)
+			if p.Key == "_input_charset" {
+				charset = p.Value
 			}
 		}
 	}
-	out := make(Params, len(pairs))
-	for _, p := range pairs {
-		k, err := DecodeCharset(p.k, charset)
-		if err != nil {
-			return nil, err
-		}
-		v, err := DecodeCharset(p.v, charset)
-		if err != nil {
-			return nil, fmt.Errorf("parameter %s: %w", k, err)
-		}
-		if _, dup := out[k]; dup {
-			return nil, fmt.Errorf("%w: parameter %q appears more than once", ErrMalformed, k)
-		}
-		out[k] = v
+	enc, err := lookupCharset(charset)
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, nil
+	// Slices of a valid UTF-8 body cut at ASCII '&' and '=' are valid too,
+	// so only unescaped text needs checking on its own.
+	bodyValid := enc == nil && utf8.ValidString(s)
+	out := make(Params, len(pairs))
+	for i, p := range pairs {
+		if !bodyValid || i >= 64 || fresh&(1<<i) != 0 {
+			k, err := decodeString(enc, charset, p.Key)
+			if err != nil {
+				return nil, nil, err
+			}
+			v, err := decodeString(enc, charset, p.Value)
+			if err != nil {
+				return nil, nil, fmt.Errorf("parameter %s: %w", k, err)
+			}
+			if enc != nil {
+				p = KV{k, v}
+				pairs[i] = p
+			}
+		}
+		// A key seen before does not grow the map.
+		if out[p.Key] = p.Value; len(out) != i+1 {
+			return nil, nil, fmt.Errorf("%w: parameter %q appears more than once", ErrMalformed, p.Key)
+		}
+	}
+	return out, pairs, nil
+}
+
+// queryUnescape is url.QueryUnescape ('+' is a space, %XX a byte, any
+// other '%' an url.EscapeError), but copies the runs between escapes whole:
+// a base64 signature is mostly such runs.
+func queryUnescape(s string) (string, error) {
+	if strings.IndexByte(s, '%') < 0 {
+		if strings.IndexByte(s, '+') < 0 {
+			return s, nil
+		}
+		return strings.ReplaceAll(s, "+", " "), nil
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		switch c := s[i]; c {
+		case '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return "", url.EscapeError(s[i:min(i+3, len(s))])
+			}
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 3
+		case '+':
+			b.WriteByte(' ')
+			i++
+		default:
+			j := i + 1
+			for j < len(s) && s[j] != '%' && s[j] != '+' {
+				j++
+			}
+			b.WriteString(s[i:j])
+			i = j
+		}
+	}
+	return b.String(), nil
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 // FromValues converts url.Values as parsed by net/http, refusing keys that
@@ -204,7 +333,7 @@ func FromValues(v url.Values) (Params, error) {
 // Sign signs p with s and returns a copy with sign and sign_type set. The
 // pre-sign string is encoded in p's _input_charset before hashing.
 func Sign(s Signer, p Params) (Params, error) {
-	msg, err := EncodeCharset(p.PreSign(), p.Charset())
+	msg, err := preSignBytes(p.pairs(), p.Charset())
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +359,11 @@ var ErrSignType = errors.New("payment: sign type mismatch")
 // when a sender forgets to escape them. charset is the message charset used
 // for hashing; empty means the message's _input_charset, then UTF-8.
 func Verify(v Verifier, p Params, charset string) error {
+	return verifyPairs(v, p, p.pairs(), charset)
+}
+
+// verifyPairs is Verify with the pairs of p already at hand; it sorts them.
+func verifyPairs(v Verifier, p Params, pairs []KV, charset string) error {
 	sig, ok := p["sign"]
 	if !ok || sig == "" {
 		return fmt.Errorf("%w: no sign parameter", ErrSignature)
@@ -240,7 +374,7 @@ func Verify(v Verifier, p Params, charset string) error {
 	if charset == "" {
 		charset = p.Charset()
 	}
-	msg, err := EncodeCharset(p.PreSign(), charset)
+	msg, err := preSignBytes(pairs, charset)
 	if err != nil {
 		return err
 	}
