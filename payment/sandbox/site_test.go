@@ -1,0 +1,113 @@
+package sandbox_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// delivery is one request the merchant site received.
+type delivery struct {
+	At          time.Time
+	Path        string
+	Body        []byte
+	ContentType string
+	Form        url.Values // leniently parsed, for finding out_trade_no
+}
+
+// answer is how the merchant site replies to the n-th (1-based) notification
+// of an out_trade_no.
+type answer func(outTradeNo string, n int) (status int, body string, delay time.Duration)
+
+// site is the merchant's server: it records notifications (POST /notify)
+// and answers them as told.
+type site struct {
+	srv *httptest.Server
+
+	mu     sync.Mutex
+	got    []delivery
+	counts map[string]int
+	answer answer
+}
+
+func newSite(t *testing.T) *site {
+	s := &site{counts: map[string]int{}}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *site) serve(w http.ResponseWriter, r *http.Request) {
+	at := time.Now()
+	body, _ := io.ReadAll(r.Body)
+	form, _ := url.ParseQuery(string(body))
+	if len(form) == 0 {
+		form = r.URL.Query()
+	}
+	d := delivery{At: at, Path: r.URL.Path, Body: body, ContentType: r.Header.Get("Content-Type"), Form: form}
+	s.mu.Lock()
+	s.got = append(s.got, d)
+	no := form.Get("out_trade_no")
+	s.counts[no]++
+	n := s.counts[no]
+	ans := s.answer
+	s.mu.Unlock()
+	status, text, delay := http.StatusOK, "success", time.Duration(0)
+	if ans != nil && r.URL.Path == "/notify" {
+		status, text, delay = ans(no, n)
+	}
+	if delay > 0 {
+		time.Sleep(delay)
+	}
+	if status >= 300 && status < 400 {
+		// Elsewhere answers success: only a client that follows
+		// redirects gets there.
+		w.Header().Set("Location", "/elsewhere?out_trade_no="+url.QueryEscape(no))
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, text)
+}
+
+func (s *site) setAnswer(a answer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.answer = a
+}
+
+// deliveries returns what arrived for outTradeNo, in order of arrival.
+func (s *site) deliveries(outTradeNo string) []delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []delivery
+	for _, d := range s.got {
+		if d.Form.Get("out_trade_no") == outTradeNo {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// waitDeliveries waits until at least n notifications of outTradeNo arrived.
+func (s *site) waitDeliveries(t *testing.T, outTradeNo string, n int, within time.Duration) []delivery {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		ds := s.deliveries(outTradeNo)
+		if len(ds) >= n {
+			return ds
+		}
+		if time.Now().After(deadline) {
+			require.FailNowf(t, "notifications missing", "%d of %d notifications of %s arrived within %s", len(ds), n, outTradeNo, within)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (s *site) notifyURL() string { return s.srv.URL + "/notify" }
+func (s *site) returnURL() string { return s.srv.URL + "/return" }
