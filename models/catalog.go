@@ -1,0 +1,146 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Product is an item in the catalog. PriceMinor is in minor units of
+// Currency (cents for USD, whole yen for JPY).
+type Product struct {
+	ID            uint   `gorm:"primaryKey"`
+	Slug          string `gorm:"not null;uniqueIndex"`
+	Name          string `gorm:"not null"`
+	NameZH        string `gorm:"not null"`
+	Description   string `gorm:"not null"`
+	DescriptionZH string `gorm:"not null"`
+	PriceMinor    int64  `gorm:"not null;check:chk_products_price,price_minor > 0"`
+	Currency      string `gorm:"not null;size:3"`
+	Stock         int    `gorm:"not null;check:chk_products_stock,stock >= 0"`
+	Image         string `gorm:"not null"`
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// seedProduct is one catalog entry; cents is the price for a currency with
+// two decimals.
+type seedProduct struct {
+	slug, name, nameZH, desc, descZH string
+	cents                            int64
+	stock                            int
+}
+
+// catalog avoids the characters Alipay rejects in subject and body
+// (" ' & = ? % # ^ |), since names end up there.
+var catalog = []seedProduct{
+	{"silk-scarf", "Silk scarf", "真丝围巾", "A light mulberry silk scarf with a hand-rolled hem.", "轻盈的桑蚕丝围巾，手工卷边。", 3900, 12},
+	{"tea-set", "Celadon tea set", "青瓷茶具", "A celadon teapot with four cups, glazed in soft green.", "一把青瓷茶壶配四只茶杯，釉色淡雅青绿。", 5600, 6},
+	{"ceramic-mug", "Speckled mug", "斑点陶瓷杯", "A stoneware mug with a speckled glaze. Holds 350 ml.", "斑点釉面的粗陶马克杯，容量350毫升。", 1800, 20},
+	{"bamboo-notebook", "Bamboo notebook", "竹制笔记本", "A notebook with bamboo covers and 120 pages of recycled paper.", "竹制封面笔记本，内含120页再生纸。", 1250, 25},
+	{"wool-beanie", "Merino beanie", "美利奴毛线帽", "A soft rib-knit beanie in merino wool.", "柔软的美利奴羊毛罗纹针织帽。", 2400, 15},
+	{"leather-wallet", "Leather wallet", "真皮钱包", "A slim wallet in vegetable-tanned leather with six card slots.", "植鞣真皮薄款钱包，设有六个卡位。", 4500, 8},
+	{"enamel-pin", "Panda enamel pin", "熊猫徽章", "A hard enamel pin of a panda eating bamboo.", "一枚硬珐琅熊猫吃竹子徽章。", 650, 3},
+	{"canvas-tote", "Canvas tote", "帆布托特包", "A heavy cotton canvas tote with an inside pocket.", "厚实的纯棉帆布托特包，带内袋。", 1500, 18},
+	{"desk-plant", "Desk succulent", "桌面多肉", "A small succulent in a clay pot. Water it once a fortnight.", "陶盆装小多肉植物，两周浇一次水即可。", 990, 10},
+	{"travel-adapter", "Travel adapter", "旅行转换插头", "One adapter for outlets in more than 150 countries, with two USB ports.", "一个插头通用150多个国家，附两个USB接口。", 2200, 14},
+	{"chocolate-box", "Dark chocolate box", "黑巧克力礼盒", "Sixteen squares of 70 percent dark chocolate in a gift box.", "礼盒装十六块可可含量百分之七十的黑巧克力。", 1600, 9},
+	{"postcard-set", "City postcard set", "城市明信片套装", "Twelve postcards of city streets, printed on thick card.", "十二张城市街景明信片，厚卡纸印刷。", 800, 22},
+}
+
+// SeedCatalog inserts the demo catalog priced in currency when the products
+// table is empty, and does nothing otherwise. exponent is the currency's
+// number of decimals: 2 for USD, 0 for JPY (prices then read as whole units:
+// 1250 cents become 1250 yen).
+func (db *DB) SeedCatalog(ctx context.Context, currency string, exponent int) error {
+	if !currencyCode.MatchString(currency) {
+		return fmt.Errorf("seed catalog: %q: %w", currency, ErrCurrency)
+	}
+	scale, err := seedScale(exponent)
+	if err != nil {
+		return fmt.Errorf("seed catalog: %w", err)
+	}
+	products := make([]Product, 0, len(catalog))
+	for _, s := range catalog {
+		products = append(products, Product{
+			Slug: s.slug, Name: s.name, NameZH: s.nameZH,
+			Description: s.desc, DescriptionZH: s.descZH,
+			PriceMinor: s.cents * scale, Currency: currency, Stock: s.stock,
+			Image: "/assets/img/" + s.slug + ".svg",
+		})
+	}
+	err = db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&Product{}).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		return tx.Create(&products).Error
+	})
+	if err != nil {
+		return fmt.Errorf("seed catalog: %w", err)
+	}
+	return nil
+}
+
+// seedScale turns the two-decimal seed prices into a currency's minor units.
+func seedScale(exponent int) (int64, error) {
+	switch exponent {
+	case 0, 2:
+		return 1, nil
+	case 3:
+		return 10, nil
+	}
+	return 0, fmt.Errorf("unsupported currency exponent %d", exponent)
+}
+
+// Products returns the whole catalog, ordered by ID.
+func (db *DB) Products(ctx context.Context) ([]Product, error) {
+	var ps []Product
+	if err := db.gorm.WithContext(ctx).Order("id").Find(&ps).Error; err != nil {
+		return nil, fmt.Errorf("list products: %w", err)
+	}
+	return ps, nil
+}
+
+// ProductBySlug returns the product with the given slug, or ErrNotFound.
+func (db *DB) ProductBySlug(ctx context.Context, slug string) (*Product, error) {
+	var p Product
+	err := db.gorm.WithContext(ctx).Where("slug = ?", slug).Take(&p).Error
+	if err != nil {
+		return nil, fmt.Errorf("product %q: %w", slug, notFound(err))
+	}
+	return &p, nil
+}
+
+// ProductsByID returns the products with the given IDs, keyed by ID.
+// Unknown IDs are absent from the map.
+func (db *DB) ProductsByID(ctx context.Context, ids []uint) (map[uint]Product, error) {
+	m, err := productsByID(db.gorm.WithContext(ctx), ids)
+	if err != nil {
+		return nil, fmt.Errorf("products by id: %w", err)
+	}
+	return m, nil
+}
+
+func productsByID(tx *gorm.DB, ids []uint) (map[uint]Product, error) {
+	m := make(map[uint]Product, len(ids))
+	if len(ids) == 0 {
+		return m, nil
+	}
+	var ps []Product
+	if err := tx.Where("id IN ?", ids).Find(&ps).Error; err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		m[p.ID] = p
+	}
+	return m, nil
+}

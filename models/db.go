@@ -1,0 +1,122 @@
+// Package models holds the shop's nouns (products, orders, order lines,
+// payment notifications) and every database access. It is a leaf package:
+// it knows SQLite and GORM, but nothing of HTTP or of the Alipay wire format.
+// Amounts are int64 minor units with an ISO 4217 currency code; formatting
+// them is someone else's job.
+package models
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// maxOpenConns bounds the pool. SQLite has one writer at a time anyway;
+// bounding the pool makes surplus writers queue in Go instead of spinning in
+// SQLite's busy handler, and keeps per-connection page caches in check.
+const maxOpenConns = 8
+
+// DB is the shop's database: a SQLite file accessed through GORM.
+type DB struct {
+	gorm *gorm.DB
+}
+
+// Open opens (creating if needed) the SQLite database at path, applies the
+// connection settings every connection needs and runs the migrations.
+// log receives GORM's warnings and errors; nil discards them.
+func Open(path string, log *slog.Logger) (*DB, error) {
+	g, err := openGorm(dsn(path), log)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db := &DB{gorm: g}
+	if err := db.Migrate(context.Background()); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// dsn builds the data source name. Every parameter is applied by the driver
+// to each new pooled connection. _time_format is deliberately absent: some
+// glebarez/go-sqlite versions stop reading parameters after it, which would
+// silently drop _txlock.
+func dsn(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	// FULL: a committed payment survives a power cut, not only a crash.
+	q.Add("_pragma", "synchronous(FULL)")
+	// BEGIN IMMEDIATE takes the write lock up front, so two read-then-write
+	// transactions queue instead of failing with SQLITE_BUSY on upgrade.
+	q.Add("_txlock", "immediate")
+	return path + "?" + q.Encode()
+}
+
+// openGorm opens a GORM handle on a DSN with the shop's GORM settings.
+func openGorm(dsn string, log *slog.Logger) (*gorm.DB, error) {
+	g, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
+		Logger:         gormLogger(log),
+		TranslateError: true,
+		NowFunc:        func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		return nil, err
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(maxOpenConns)
+	sqlDB.SetMaxIdleConns(maxOpenConns)
+	return g, nil
+}
+
+// gormLogger routes GORM's warnings (slow queries) and errors to log.
+// Queries are logged without their parameters: they hold shoppers' contact
+// details.
+func gormLogger(log *slog.Logger) logger.Interface {
+	if log == nil {
+		return logger.Discard
+	}
+	return logger.NewSlogLogger(log, logger.Config{
+		SlowThreshold:             500 * time.Millisecond,
+		LogLevel:                  logger.Warn,
+		IgnoreRecordNotFoundError: true,
+		ParameterizedQueries:      true,
+	})
+}
+
+// Gorm returns the underlying GORM handle, for components that keep their
+// own tables in the same file (the local Alipay sandbox).
+func (db *DB) Gorm() *gorm.DB {
+	return db.gorm
+}
+
+// Close closes every pooled connection.
+func (db *DB) Close() error {
+	sqlDB, err := db.gorm.DB()
+	if err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	if err := sqlDB.Close(); err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.gorm.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error; err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}

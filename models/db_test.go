@@ -1,0 +1,121 @@
+package models
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestOpenSetsPragmasOnEveryConnection(t *testing.T) {
+	db := openTestDB(t)
+	sqlDB, err := db.Gorm().DB()
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	// Hold several connections at once so the pool must hand out distinct ones.
+	const conns = 4
+	for i := range conns {
+		c, err := sqlDB.Conn(ctx)
+		require.NoError(t, err)
+		defer c.Close()
+		tests := []struct {
+			pragma string
+			want   string
+		}{
+			{"journal_mode", "wal"},
+			{"busy_timeout", "5000"},
+			{"foreign_keys", "1"},
+			{"synchronous", "2"}, // FULL
+		}
+		for _, tt := range tests {
+			var got string
+			require.NoError(t, c.QueryRowContext(ctx, "PRAGMA "+tt.pragma).Scan(&got))
+			assert.Equal(t, tt.want, strings.ToLower(got), "connection %d: PRAGMA %s", i, tt.pragma)
+		}
+	}
+}
+
+func TestWriteTransactionsAreImmediate(t *testing.T) {
+	tests := []struct {
+		name        string
+		txlock      string
+		wantBlocked bool
+	}{
+		{"immediate (production DSN)", "immediate", true},
+		// Control: shows the check can tell a deferred transaction apart.
+		{"deferred control", "deferred", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "lock.db")
+			d := strings.Replace(dsn(path), "_txlock=immediate", "_txlock="+tt.txlock, 1)
+			g, err := openGorm(d, nil)
+			require.NoError(t, err)
+			db := &DB{gorm: g}
+			t.Cleanup(func() { require.NoError(t, db.Close()) })
+			require.NoError(t, db.Migrate(context.Background()))
+
+			a := db.Gorm().Begin()
+			require.NoError(t, a.Error)
+			require.NoError(t, a.Exec("DELETE FROM products").Error)
+
+			began := make(chan error, 1)
+			go func() {
+				b := db.Gorm().Begin()
+				began <- b.Error
+				if b.Error == nil {
+					b.Rollback()
+				}
+			}()
+
+			// Give B the chance to begin; an immediate BEGIN must still be
+			// waiting for A's write lock. This wait is not measured.
+			blocked := true
+			select {
+			case err := <-began:
+				require.NoError(t, err)
+				blocked = false
+			case <-time.After(300 * time.Millisecond):
+			}
+			require.NoError(t, a.Commit().Error)
+			if blocked {
+				require.NoError(t, <-began, "B begins once A has committed")
+			}
+			assert.Equal(t, tt.wantBlocked, blocked, "B's Begin waited for A's commit")
+		})
+	}
+}
+
+func TestOpenAgainKeepsDataAndConstraints(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shop.db")
+	db, err := Open(path, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.SeedCatalog(context.Background(), "USD", 2))
+	require.NoError(t, db.Close())
+
+	db, err = Open(path, nil)
+	require.NoError(t, err)
+	defer db.Close()
+	assert.NoError(t, db.Ping(context.Background()))
+	assert.EqualValues(t, len(catalog), countRows(t, db, &Product{}))
+
+	tests := []struct {
+		name string
+		sql  string
+	}{
+		{"stock never negative", "UPDATE products SET stock = -1 WHERE slug = 'silk-scarf'"},
+		{"price positive", "UPDATE products SET price_minor = 0 WHERE slug = 'silk-scarf'"},
+		{"duplicate slug", "UPDATE products SET slug = 'tea-set' WHERE slug = 'silk-scarf'"},
+		{"line needs an existing order", "INSERT INTO order_lines (order_id, product_id, name, unit_minor, quantity) VALUES (999, 1, 'x', 1, 1)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Error(t, db.Gorm().Exec(tt.sql).Error)
+		})
+	}
+}
