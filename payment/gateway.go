@@ -341,6 +341,7 @@ var errorDescriptions = map[string]string{
 	"REPEATED_REFUNDMENT_REQUEST":  "the refund number was already used with different data",
 	"REFUNDMENT_VALID_DATE_EXCEED": "the refund window of the contract has passed",
 	"TRADE_HAS_CLOSE":              "the trade is closed (unpaid, or already fully refunded)",
+	"TRADE_HAS_SUCCESS":            "the trade has already been paid",
 	"MERCHANT_BALANCE_NOT_ENOUGH":  "the merchant's Alipay balance cannot cover the refund",
 	"SYSTEM_EXCEPTION":             "Alipay had an internal error; retry with the same refund number",
 	// common

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"shop/payment"
@@ -16,6 +17,10 @@ func (s *Sandbox) payApp(r *http.Request, orderString string) (appResult, error)
 	o, err := payment.ParseOrderString(orderString)
 	if err != nil {
 		return appResult{}, fail("ALIN38173", "the order information cannot be parsed: "+err.Error())
+	}
+	if raw := rawSign(orderString); strings.ContainsAny(raw, "+ ") {
+		// The SDK URL-decodes the sign: an unescaped '+' becomes a space.
+		return appResult{}, fail("ILLEGAL_SIGN", "the sign is not URL-encoded: a '+' in it is read as a space")
 	}
 	p := o.Params()
 	m, ok := s.merchants[p["partner"]]
@@ -93,4 +98,25 @@ func (s *Sandbox) signAppResult(m Merchant, o *payment.OrderString) (string, err
 		sig = corrupt(sig)
 	}
 	return content + `&sign_type="` + string(o.SignType) + `"&sign="` + url.QueryEscape(sig) + `"`, nil
+}
+
+// rawSign returns the sign value of an order string as sent, before any
+// unescaping.
+func rawSign(orderString string) string {
+	i := strings.Index(orderString, `sign="`)
+	for i > 0 && orderString[i-1] != '&' {
+		j := strings.Index(orderString[i+1:], `sign="`)
+		if j < 0 {
+			return ""
+		}
+		i += 1 + j
+	}
+	if i < 0 {
+		return ""
+	}
+	rest := orderString[i+len(`sign="`):]
+	if end := strings.IndexByte(rest, '"'); end >= 0 {
+		return rest[:end]
+	}
+	return rest
 }

@@ -379,6 +379,18 @@ func TestRefusals(t *testing.T) {
 				assert.True(t, strings.HasPrefix(res.Memo, tc.code+":"), "memo %q, want %s", res.Memo, tc.code)
 			})
 		}
+		t.Run("sign not URL-encoded", func(t *testing.T) {
+			// Alipay's SDK URL-decodes the sign, turning a raw '+' into a
+			// space: such an order string must be refused, not repaired.
+			var raw string
+			for i := 0; i < 50 && !strings.Contains(raw, "+"); i++ {
+				raw = rawOrder(t, good(newOutTradeNo("appplus")))
+			}
+			require.Contains(t, raw, "+", "no signature with a '+' in 50 tries")
+			res := e.appPay(raw, nil)
+			assert.Equal(t, "4000", res.ResultStatus)
+			assert.True(t, strings.HasPrefix(res.Memo, "ILLEGAL_SIGN:"), res.Memo)
+		})
 		t.Run("MD5 signed by hand", func(t *testing.T) {
 			p := payment.Params{"service": string(payment.ServiceApp), "partner": partner, "seller_id": partner,
 				"_input_charset": "UTF-8", "payment_type": "1", "forex_biz": "FP", "out_trade_no": newOutTradeNo("appmd5"),
@@ -394,4 +406,15 @@ func TestRefusals(t *testing.T) {
 			assert.True(t, strings.HasPrefix(res.Memo, "ILLEGAL_SIGN_TYPE:"), res.Memo)
 		})
 	})
+}
+
+// rawOrder returns the order string with its sign URL-unescaped, as a
+// careless merchant server would send it.
+func rawOrder(t *testing.T, s string) string {
+	t.Helper()
+	i := strings.Index(s, `&sign="`) + len(`&sign="`)
+	j := i + strings.IndexByte(s[i:], '"')
+	sig, err := url.PathUnescape(s[i:j])
+	require.NoError(t, err)
+	return s[:i] + sig + s[j:]
 }
