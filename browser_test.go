@@ -1,0 +1,346 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBrowser drives real headless Chromium through the shop on a phone-sized
+// screen, clicking and typing as a shopper does: catalog, product, cart,
+// checkout (with the server's field errors first), the sandbox's Alipay
+// cashier, Pay, and back to the order page until it says Paid. It also
+// checks the layout at 320 px, the language switch, and the core flow with
+// JavaScript disabled.
+func TestBrowser(t *testing.T) {
+	chromium := chromiumPath(t)
+	shop := startShop(t, nil)
+	browser := startBrowser(t, chromium)
+
+	t.Run("journey", func(t *testing.T) {
+		tab := newTab(t, browser, 375)
+
+		do(t, tab, "open the home page", chromedp.Navigate(shop.URL+"/"),
+			chromedp.WaitVisible(chromedp.CSS(`.sandbox[role=note]`)))
+		assert.Contains(t, text(t, tab, `.sandbox[role=note]`), "Sandbox — no real money")
+		assert.Equal(t, "0", text(t, tab, `[data-testid=cart-count]`))
+		screenshot(t, tab, "home.png", "/tmp/shop-home.png")
+
+		do(t, tab, "open a product", chromedp.Click(chromedp.CSS(`.card a[href="/products/silk-scarf"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`form.add button.primary`)))
+		assert.Equal(t, "Silk scarf", text(t, tab, `.product h1`))
+
+		do(t, tab, "add 2 to the cart", chromedp.Clear(chromedp.CSS(`form.add input[name=quantity]`)),
+			chromedp.SendKeys(chromedp.CSS(`form.add input[name=quantity]`), "2"))
+		assert.Equal(t, "2", get(t, tab, chromedp.Value(chromedp.CSS(`form.add input[name=quantity]`))))
+		do(t, tab, "add to cart", chromedp.Click(chromedp.CSS(`form.add button.primary`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=cart-total]`)))
+		assert.Equal(t, "2", text(t, tab, `[data-testid=cart-count]`), "cart badge")
+		assert.Equal(t, "US$78.00", text(t, tab, `[data-testid=cart-total]`))
+		assert.Equal(t, "Added to your cart.", text(t, tab, `.flash`))
+
+		do(t, tab, "go to checkout", chromedp.Click(chromedp.CSS(`a.primary[href="/checkout"]`)),
+			chromedp.WaitVisible(chromedp.ID("name")))
+		assert.Equal(t, "/checkout", path(t, tab))
+
+		// novalidate: the browser submits the empty form, the server answers.
+		do(t, tab, "submit the empty form", chromedp.Click(chromedp.CSS(`form.form button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.ID("name-err")))
+		assert.Equal(t, "Please correct the fields marked below.", text(t, tab, `form.form [role=alert]`))
+		assert.Equal(t, "Enter your name (up to 100 characters).", text(t, tab, `#name-err`))
+		assert.Equal(t, "Enter a mobile phone number or an e-mail address.", text(t, tab, `#phone-err`))
+		assert.Equal(t, "Enter a delivery address of 5 to 300 characters.", text(t, tab, `#address-err`))
+		assert.Equal(t, "true", attr(t, tab, `#name`, "aria-invalid"))
+		assert.False(t, eval[bool](t, tab, `!!document.getElementById("email-err")`), "no error for the optional e-mail")
+
+		do(t, tab, "fill the form",
+			chromedp.SendKeys(chromedp.ID("name"), "Li Lei"),
+			chromedp.SendKeys(chromedp.ID("phone"), "+86 138 0013 8000"),
+			chromedp.SendKeys(chromedp.ID("address"), "88 Century Avenue, Pudong, Shanghai"))
+		do(t, tab, "pay with Alipay", chromedp.Click(chromedp.CSS(`button.primary.alipay`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=amount]`)))
+		assert.True(t, strings.HasPrefix(path(t, tab), "/sandbox/cashier/"), path(t, tab))
+		assert.Equal(t, "USD 78.00", text(t, tab, `[data-testid=amount]`))
+		assert.Equal(t, "on", eval[string](t, tab, scriptProbe), "the cashier runs scripts when they are enabled")
+
+		do(t, tab, "pay in the cashier", chromedp.Click(chromedp.CSS(`button.pay`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=order-status]`)))
+		orderNo := text(t, tab, `h1 code`)
+		assert.Equal(t, "/orders/"+orderNo, path(t, tab))
+
+		// Until the notification arrives the page says "confirming" and
+		// reloads itself every 2 s (a meta refresh, no script).
+		do(t, tab, "wait until the order is paid", chromedp.WaitVisible(chromedp.CSS(`.status-paid [data-testid=order-status]`)))
+		assert.Equal(t, "Paid", text(t, tab, `[data-testid=order-status]`))
+		assert.Equal(t, "Thank you! Your payment was received.", text(t, tab, `.flash`))
+		assert.Regexp(t, `^[0-9]{28}$`, text(t, tab, `p.muted code`), "Alipay trade number")
+		assert.False(t, eval[bool](t, tab, `!!document.querySelector('meta[http-equiv=refresh]')`), "a paid order stops refreshing")
+		waitPaid(t, shop, orderNo)
+		screenshot(t, tab, "order.png", "/tmp/shop-order.png")
+
+		do(t, tab, "narrow to 320 px", phone(narrow), chromedp.Reload())
+		checkLayout(t, tab, "order page")
+	})
+
+	t.Run("layout at 320px", func(t *testing.T) {
+		tab := newTab(t, browser, narrow)
+		do(t, tab, "open the home page", chromedp.Navigate(shop.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`.grid`)))
+		checkLayout(t, tab, "home page")
+		do(t, tab, "open a product", chromedp.Click(chromedp.CSS(`.card a[href="/products/tea-set"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`form.add button.primary`)))
+		checkLayout(t, tab, "product page")
+		do(t, tab, "add to cart", chromedp.Click(chromedp.CSS(`form.add button.primary`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=cart-total]`)))
+		checkLayout(t, tab, "cart")
+		do(t, tab, "go to checkout", chromedp.Click(chromedp.CSS(`a.primary[href="/checkout"]`)),
+			chromedp.WaitVisible(chromedp.ID("name")))
+		checkLayout(t, tab, "checkout page")
+		do(t, tab, "submit the empty form", chromedp.Click(chromedp.CSS(`form.form button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.ID("name-err")))
+		checkLayout(t, tab, "checkout page with errors")
+	})
+
+	t.Run("language switch", func(t *testing.T) {
+		tab := newTab(t, browser, 375)
+		do(t, tab, "open the home page", chromedp.Navigate(shop.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`a.lang`)))
+		assert.Equal(t, "en", lang(t, tab))
+
+		do(t, tab, "switch to Chinese", chromedp.Click(chromedp.CSS(`a.lang`)),
+			chromedp.WaitVisible(chromedp.CSS(`html[lang="zh-Hans"] a.lang`)))
+		assert.Equal(t, "/", path(t, tab), "back where the shopper was")
+		assert.Equal(t, "灯与叶小店", text(t, tab, `.brand`))
+		assert.Equal(t, "English", text(t, tab, `a.lang`))
+
+		do(t, tab, "open a product", chromedp.Click(chromedp.CSS(`.card a[href="/products/silk-scarf"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`form.add button.primary`)))
+		assert.Equal(t, "zh-Hans", lang(t, tab), "the choice sticks on the next page")
+		assert.Equal(t, "真丝围巾", text(t, tab, `.product h1`))
+		assert.Equal(t, "加入购物车", text(t, tab, `form.add button.primary`))
+
+		do(t, tab, "switch back to English", chromedp.Click(chromedp.CSS(`a.lang`)),
+			chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] a.lang`)))
+		assert.Equal(t, "/products/silk-scarf", path(t, tab))
+		assert.Equal(t, "Silk scarf", text(t, tab, `.product h1`))
+	})
+
+	t.Run("without JavaScript", func(t *testing.T) {
+		tab := newTab(t, browser, 375)
+		do(t, tab, "disable JavaScript", chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tgt, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		}))
+		do(t, tab, "open the home page", chromedp.Navigate(shop.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`.grid`)))
+		do(t, tab, "open a product", chromedp.Click(chromedp.CSS(`.card a[href="/products/silk-scarf"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`form.add button.primary`)))
+		do(t, tab, "add to cart", chromedp.Click(chromedp.CSS(`form.add button.primary`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=cart-total]`)))
+		assert.Equal(t, "1", text(t, tab, `[data-testid=cart-count]`))
+		do(t, tab, "go to checkout", chromedp.Click(chromedp.CSS(`a.primary[href="/checkout"]`)),
+			chromedp.WaitVisible(chromedp.ID("name")))
+		do(t, tab, "fill the form",
+			chromedp.SendKeys(chromedp.ID("name"), "Han Meimei"),
+			chromedp.SendKeys(chromedp.ID("email"), "han@example.com"),
+			chromedp.SendKeys(chromedp.ID("address"), "1 Zhongshan Road, Nanjing"))
+		do(t, tab, "pay with Alipay", chromedp.Click(chromedp.CSS(`button.primary.alipay`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=amount]`)))
+		assert.Equal(t, "USD 39.00", text(t, tab, `[data-testid=amount]`))
+		require.Equal(t, "off", eval[string](t, tab, scriptProbe), "scripts must not run in the cashier")
+		do(t, tab, "pay in the cashier", chromedp.Click(chromedp.CSS(`button.pay`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=order-status]`)))
+		do(t, tab, "wait until the order is paid", chromedp.WaitVisible(chromedp.CSS(`.status-paid [data-testid=order-status]`)))
+		assert.Equal(t, "Paid", text(t, tab, `[data-testid=order-status]`))
+	})
+}
+
+// stepTimeout bounds each step, so that a failure names the step; the whole
+// browser has browserTimeout. narrow is the smallest phone the shop supports.
+const (
+	stepTimeout    = 20 * time.Second
+	browserTimeout = 90 * time.Second
+	narrow         = 320
+)
+
+// chromiumPath finds Debian's Chromium. CI must have it (.ci/run installs
+// it); elsewhere the test is skipped.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("chromium")
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("Chromium is not installed (%v); .ci/run installs it", err)
+	}
+	t.Skip("Chromium is not installed: apt-get install chromium")
+	return ""
+}
+
+// startBrowser starts headless Chromium with a fresh profile, no network of
+// its own (background networking would be refused on a closed network), and
+// a deadline for the whole test. It stops at the end of the test.
+func startBrowser(t *testing.T, execPath string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(execPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	browser, _ := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		_ = chromedp.Cancel(browser) // closes Chromium gracefully
+		cancelAlloc()                // and waits for it to exit
+		cancel()
+	})
+	require.NoError(t, chromedp.Do(browser), "start Chromium")
+	return browser
+}
+
+// newTab opens a tab with its own cookies (a fresh shopper) that looks like
+// an iPhone of the given width.
+func newTab(t *testing.T, browser context.Context, width int64) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	require.NoError(t, chromedp.Do(tab, phone(width)), "open a tab")
+	return tab
+}
+
+// phone emulates a portrait touch phone of the given CSS width, in English.
+func phone(width int64) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tgt, emulation.SetUserAgentOverride,
+				emulation.SetUserAgentOverrideParams{UserAgent: iPhone, AcceptLanguage: "en-US,en"})
+			return err
+		}),
+		chromedp.EmulateViewport(width, 740, chromedp.EmulateMobile, chromedp.EmulateTouch,
+			chromedp.EmulatePortrait, chromedp.EmulateScale(2)),
+	)
+}
+
+// do runs steps in the tab, and fails the test with the step's name and the
+// page's address if one fails or takes longer than stepTimeout.
+func do(t *testing.T, tab context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		ctx, cancel := context.WithTimeout(tab, 2*time.Second)
+		defer cancel()
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		t.Fatalf("%s: %v (page: %s)", what, err, loc)
+	}
+}
+
+// get runs an action that returns a value.
+func get[T any](t *testing.T, tab context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	require.NoError(t, err)
+	return v
+}
+
+func eval[T any](t *testing.T, tab context.Context, js string) T {
+	t.Helper()
+	return get(t, tab, chromedp.Evaluate[T](js))
+}
+
+// text is the visible text of the first element matching a CSS selector.
+func text(t *testing.T, tab context.Context, sel string) string {
+	t.Helper()
+	return strings.TrimSpace(get(t, tab, chromedp.Text(chromedp.CSS(sel))))
+}
+
+func attr(t *testing.T, tab context.Context, sel, name string) string {
+	t.Helper()
+	return get(t, tab, chromedp.Attributes(chromedp.CSS(sel)))[name]
+}
+
+func lang(t *testing.T, tab context.Context) string {
+	t.Helper()
+	return eval[string](t, tab, `document.documentElement.lang`)
+}
+
+// path is the path of the page the tab shows.
+func path(t *testing.T, tab context.Context) string {
+	t.Helper()
+	u, err := url.Parse(get(t, tab, chromedp.Location()))
+	require.NoError(t, err)
+	return u.Path
+}
+
+// screenshot saves a full-page PNG in the test's directory and a copy at
+// share, for people to look at.
+func screenshot(t *testing.T, tab context.Context, name, share string) {
+	t.Helper()
+	png := get(t, tab, chromedp.FullScreenshot(100))
+	require.NoError(t, os.WriteFile(filepath.Join(t.TempDir(), name), png, 0o644))
+	if err := os.WriteFile(share, png, 0o644); err != nil {
+		t.Logf("screenshot copy: %v", err)
+	}
+}
+
+// scriptProbe inserts an inline script and reports whether it ran. The
+// shop's own pages refuse every script (CSP script-src 'none'); the sandbox
+// cashier has no CSP, so there it tells whether the browser runs scripts.
+const scriptProbe = `(() => {
+	const s = document.createElement("script");
+	s.text = 'document.documentElement.dataset.scripts = "on"';
+	document.head.append(s);
+	return document.documentElement.dataset.scripts || "off";
+})()`
+
+// layout is what checkLayout measures in the page.
+type layout struct {
+	ViewportWidth int      `json:"viewportWidth"`
+	ScrollWidth   int      `json:"scrollWidth"`
+	TooWide       []string `json:"tooWide"`  // elements past the right edge
+	TooSmall      []string `json:"tooSmall"` // tap targets under 44 px tall
+}
+
+const measureLayout = `(() => {
+	const name = e => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).trim().replace(/\s+/g, ".") : "") +
+		' "' + e.textContent.trim().slice(0, 30) + '"';
+	const shown = e => e.getClientRects().length > 0;
+	const w = document.documentElement.clientWidth;
+	return {
+		viewportWidth: w,
+		scrollWidth: document.documentElement.scrollWidth,
+		tooWide: [...document.querySelectorAll("body *")].filter(e => shown(e) && e.getBoundingClientRect().right > w + 0.5).map(name).slice(0, 10),
+		tooSmall: [...document.querySelectorAll(".primary, button, .top nav a")].filter(e => shown(e) && e.getBoundingClientRect().height < 44)
+			.map(e => name(e) + " " + e.getBoundingClientRect().height.toFixed(1) + "px"),
+	};
+})()`
+
+// checkLayout asserts that the page, on the narrow phone, does not scroll
+// sideways and that its tap targets (primary buttons, buttons, the header's
+// links) are at least 44 px tall.
+func checkLayout(t *testing.T, tab context.Context, page string) {
+	t.Helper()
+	l := eval[layout](t, tab, measureLayout)
+	require.Equal(t, narrow, l.ViewportWidth, "%s: viewport", page)
+	assert.LessOrEqual(t, l.ScrollWidth, narrow, "%s scrolls sideways; too wide: %v", page, l.TooWide)
+	assert.Empty(t, l.TooSmall, "%s: tap targets under 44 px", page)
+}

@@ -1,0 +1,187 @@
+package handlers
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"shop/models"
+	"shop/payment"
+)
+
+type apiProduct struct {
+	ID         uint   `json:"id"`
+	Slug       string `json:"slug"`
+	Name       string `json:"name"`
+	PriceMinor int64  `json:"price_minor"`
+	Price      string `json:"price"`
+	Currency   string `json:"currency"`
+	Stock      int    `json:"stock"`
+	Image      string `json:"image"`
+}
+
+// apiProducts is GET /api/products.
+func (s *Server) apiProducts(c *gin.Context) {
+	products, err := s.store.Products(c.Request.Context())
+	if err != nil {
+		s.log.Error("api products", "err", err)
+		apiError(c, http.StatusInternalServerError, "internal", "the catalog is unavailable; retry later", nil)
+		return
+	}
+	out := make([]apiProduct, 0, len(products))
+	for _, p := range products {
+		out = append(out, apiProduct{ID: p.ID, Slug: p.Slug, Name: p.Name, PriceMinor: p.PriceMinor,
+			Price:    payment.Amount{Minor: p.PriceMinor, Currency: payment.Currency(p.Currency)}.String(),
+			Currency: p.Currency, Stock: p.Stock, Image: p.Image})
+	}
+	c.JSON(http.StatusOK, gin.H{"products": out})
+}
+
+// apiOrderRequest is the body of POST /api/orders. There is no price in it:
+// the server prices every order from its own catalog.
+type apiOrderRequest struct {
+	Items []struct {
+		ProductID uint `json:"product_id"`
+		Quantity  int  `json:"quantity"`
+	} `json:"items"`
+	Channel string `json:"channel"`
+	Contact *struct {
+		Name    string `json:"name"`
+		Phone   string `json:"phone"`
+		Email   string `json:"email"`
+		Address string `json:"address"`
+	} `json:"contact"`
+}
+
+// apiCreateOrder is POST /api/orders: it creates the order and returns the
+// pay_url (wap, web) or the signed order string for the Alipay SDK (app).
+// An Idempotency-Key header makes a retry of the same request return the
+// same order.
+func (s *Server) apiCreateOrder(c *gin.Context) {
+	var req apiOrderRequest
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		apiError(c, http.StatusBadRequest, "invalid_json", "the body must be a JSON order: "+err.Error(), nil)
+		return
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		apiError(c, http.StatusBadRequest, "invalid_json", "the body must be one JSON order, with nothing after it", nil)
+		return
+	}
+	fields := map[string]string{}
+	switch req.Channel {
+	case "wap", "web":
+	case "app":
+		if s.alipay.SignType() == payment.MD5 {
+			apiError(c, http.StatusUnprocessableEntity, "channel_unavailable", "the app channel needs RSA or RSA2 signing; this shop is configured for MD5", nil)
+			return
+		}
+	default:
+		fields["channel"] = `must be "wap", "web" or "app"`
+	}
+	if len(req.Items) == 0 {
+		fields["items"] = "at least one item is required"
+	}
+	items := make([]models.Item, len(req.Items))
+	for i, it := range req.Items {
+		if it.Quantity < 1 || it.Quantity > maxQuantity {
+			fields["items"] = "each quantity must be 1 to 99"
+		}
+		items[i] = models.Item{ProductID: it.ProductID, Quantity: it.Quantity}
+	}
+	var ct contact
+	if req.Contact != nil {
+		ct = contact{Name: req.Contact.Name, Phone: req.Contact.Phone, Email: req.Contact.Email, Address: req.Contact.Address}
+		for field, key := range ct.validate() {
+			fields["contact."+field] = english.T(key)
+		}
+	}
+	key := c.GetHeader("Idempotency-Key")
+	if len(key) > 64 || strings.ContainsAny(key, " \t\r\n") {
+		fields["Idempotency-Key"] = "at most 64 characters without spaces"
+	}
+	if len(fields) > 0 {
+		apiError(c, http.StatusUnprocessableEntity, "invalid_order", "the order is not valid", fields)
+		return
+	}
+	owner := "api"
+	if key != "" {
+		// API clients share no session, so the key alone could collide
+		// between two apps: bind it to the request, so that only a retry
+		// of the same order finds the same order.
+		canon, _ := json.Marshal(req) // a decoded struct: cannot fail
+		sum := sha256.Sum256(append([]byte(key+"\x00"), canon...))
+		key = "api:" + hex.EncodeToString(sum[:])
+	}
+	o, _, err := s.store.CreateOrder(c.Request.Context(), models.NewOrder{
+		OwnerID: owner, CheckoutKey: key, Channel: req.Channel, Currency: string(s.currency), Items: items,
+		Name: ct.Name, Phone: ct.Phone, Email: ct.Email, Address: ct.Address, ExpiresAt: s.now().Add(s.timeoutDur),
+	})
+	if err != nil {
+		s.apiOrderError(c, err)
+		return
+	}
+	res := gin.H{"order_no": o.OrderNo, "status": o.Status, "currency": o.Currency,
+		"total_fee": payment.Amount{Minor: o.TotalMinor, Currency: payment.Currency(o.Currency)}.String()}
+	if o.Channel == "app" {
+		res["order_string"], err = s.alipay.AppOrderString(s.appRequest(o))
+	} else {
+		res["pay_url"], err = s.alipay.PayURL(s.tradeRequest(o))
+	}
+	if err != nil {
+		s.log.Error("api: signing the payment", "order_no", o.OrderNo, "err", err)
+		apiError(c, http.StatusInternalServerError, "internal", "could not prepare the payment; retry later", nil)
+		return
+	}
+	c.JSON(http.StatusCreated, res)
+}
+
+func (s *Server) apiOrderError(c *gin.Context, err error) {
+	var se *models.StockError
+	switch {
+	case errors.As(err, &se):
+		apiError(c, http.StatusConflict, "out_of_stock", se.Error(), nil)
+	case errors.Is(err, models.ErrUnknownProduct), errors.Is(err, models.ErrNotFound):
+		apiError(c, http.StatusUnprocessableEntity, "unknown_product", "an item names a product that does not exist", nil)
+	case errors.Is(err, models.ErrEmptyOrder), errors.Is(err, models.ErrQuantity), errors.Is(err, models.ErrCurrency):
+		apiError(c, http.StatusUnprocessableEntity, "invalid_order", err.Error(), nil)
+	default:
+		s.log.Error("api: create order", "err", err)
+		apiError(c, http.StatusInternalServerError, "internal", "could not create the order; retry later", nil)
+	}
+}
+
+// appRequest describes an order for the app channel.
+func (s *Server) appRequest(o *models.Order) payment.AppPayRequest {
+	t := s.tradeRequest(o)
+	return payment.AppPayRequest{
+		OutTradeNo: t.OutTradeNo, Subject: t.Subject, Body: t.Body, Currency: t.Currency, TotalFee: t.TotalFee,
+		NotifyURL: t.NotifyURL, ItBPay: s.timeout, ReferURL: t.ReferURL, TradeInformation: t.TradeInformation,
+	}
+}
+
+// apiOrder is GET /api/orders/:order_no: status only, no personal data.
+func (s *Server) apiOrder(c *gin.Context) {
+	o, err := s.store.OrderByNo(c.Request.Context(), c.Param("order_no"))
+	if errors.Is(err, models.ErrNotFound) {
+		apiError(c, http.StatusNotFound, "not_found", "no such order", nil)
+		return
+	} else if err != nil {
+		s.log.Error("api order", "err", err)
+		apiError(c, http.StatusInternalServerError, "internal", "the order is unavailable; retry later", nil)
+		return
+	}
+	tradeNo := ""
+	if o.TradeNo != nil {
+		tradeNo = *o.TradeNo
+	}
+	c.JSON(http.StatusOK, gin.H{"order_no": o.OrderNo, "status": o.Status, "currency": o.Currency,
+		"total_fee": payment.Amount{Minor: o.TotalMinor, Currency: payment.Currency(o.Currency)}.String(), "trade_no": tradeNo})
+}

@@ -1,0 +1,138 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"shop/models"
+)
+
+// cartItem is a cart line priced from the catalog.
+type cartItem struct {
+	Product  productView
+	Quantity int
+	Total    string
+	Short    bool // more in the cart than in stock
+}
+
+type cartPage struct {
+	page
+	Items []cartItem
+	Total string
+	Short bool
+}
+
+// pricedCart prices the session's cart from the store. Lines whose product
+// is gone are dropped.
+func (s *Server) pricedCart(c *gin.Context, l Lang) ([]cartItem, int64, error) {
+	lines := readCart(c)
+	ids := make([]uint, len(lines))
+	for i, ln := range lines {
+		ids[i] = ln.ProductID
+	}
+	products, err := s.store.ProductsByID(c.Request.Context(), ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	var items []cartItem
+	var total int64
+	for _, ln := range lines {
+		pr, ok := products[ln.ProductID]
+		if !ok {
+			continue
+		}
+		line := pr.PriceMinor * int64(ln.Quantity)
+		total += line
+		items = append(items, cartItem{Product: s.productView(pr, l), Quantity: ln.Quantity,
+			Total: formatPrice(line, s.currency), Short: ln.Quantity > pr.Stock})
+	}
+	return items, total, nil
+}
+
+// cart shows the cart.
+func (s *Server) cart(c *gin.Context) {
+	p := cartPage{page: s.newPage(c, "cart.title")}
+	items, total, err := s.pricedCart(c, p.Lang)
+	if err != nil {
+		s.fail(c, http.StatusInternalServerError, "error.internal", err)
+		return
+	}
+	p.Items, p.Total = items, formatPrice(total, s.currency)
+	for _, it := range items {
+		p.Short = p.Short || it.Short
+	}
+	s.render(c, http.StatusOK, "cart", p)
+}
+
+// addToCart adds a quantity of a product (form: product_id, quantity),
+// capped by the stock.
+func (s *Server) addToCart(c *gin.Context) {
+	id, err1 := strconv.ParseUint(c.PostForm("product_id"), 10, 32)
+	qty, err2 := strconv.Atoi(c.DefaultPostForm("quantity", "1"))
+	if err1 != nil || err2 != nil || qty < 1 || qty > maxQuantity {
+		s.fail(c, http.StatusBadRequest, "error.badrequest", nil)
+		return
+	}
+	pr, ok := s.lookupProduct(c, uint(id))
+	if !ok {
+		return
+	}
+	for _, l := range readCart(c) {
+		if l.ProductID == pr.ID {
+			qty += l.Quantity
+		}
+	}
+	if qty > pr.Stock {
+		s.fail(c, http.StatusConflict, "error.stock", nil)
+		return
+	}
+	setCartQuantity(c, pr.ID, qty)
+	flash(c, "cart.added")
+	s.redirect(c, "/cart")
+}
+
+// updateCart changes a line's quantity, or removes it (remove=1 or
+// quantity=0).
+func (s *Server) updateCart(c *gin.Context) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
+	if err != nil {
+		s.fail(c, http.StatusNotFound, "error.notfound", nil)
+		return
+	}
+	qty := 0
+	if c.PostForm("remove") == "" {
+		if qty, err = strconv.Atoi(c.PostForm("quantity")); err != nil || qty < 0 || qty > maxQuantity {
+			s.fail(c, http.StatusBadRequest, "error.badrequest", nil)
+			return
+		}
+	}
+	if qty > 0 {
+		pr, ok := s.lookupProduct(c, uint(id))
+		if !ok {
+			return
+		}
+		if qty > pr.Stock {
+			s.fail(c, http.StatusConflict, "error.stock", nil)
+			return
+		}
+	}
+	setCartQuantity(c, uint(id), qty)
+	flash(c, "cart.updated")
+	s.redirect(c, "/cart")
+}
+
+func (s *Server) lookupProduct(c *gin.Context, id uint) (*models.Product, bool) {
+	products, err := s.store.ProductsByID(c.Request.Context(), []uint{id})
+	if err != nil {
+		s.fail(c, http.StatusInternalServerError, "error.internal", err)
+		return nil, false
+	}
+	pr, ok := products[id]
+	if !ok {
+		s.fail(c, http.StatusNotFound, "error.notfound", nil)
+		return nil, false
+	}
+	return &pr, true
+}

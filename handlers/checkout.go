@@ -1,0 +1,214 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"shop/models"
+)
+
+// contact is the checkout form.
+type contact struct {
+	Name    string
+	Phone   string
+	Email   string
+	Address string
+}
+
+var phoneRE = regexp.MustCompile(`^\+?[0-9][0-9 \-]{4,22}[0-9]$`)
+
+// validate returns message keys by field; empty means valid.
+func (f *contact) validate() map[string]string {
+	f.Name, f.Phone = strings.TrimSpace(f.Name), strings.TrimSpace(f.Phone)
+	// Browsers submit a textarea's line breaks as CRLF; store LF.
+	f.Email, f.Address = strings.TrimSpace(f.Email), strings.TrimSpace(strings.ReplaceAll(f.Address, "\r\n", "\n"))
+	errs := map[string]string{}
+	if n := utf8.RuneCountInString(f.Name); n < 1 || n > 100 || hasControl(f.Name) {
+		errs["name"] = "err.name"
+	}
+	if f.Phone == "" && f.Email == "" {
+		errs["phone"] = "err.contact"
+	}
+	if f.Phone != "" {
+		digits := strings.Count(f.Phone, "") - 1 - strings.Count(f.Phone, " ") - strings.Count(f.Phone, "-") - strings.Count(f.Phone, "+")
+		if !phoneRE.MatchString(f.Phone) || digits < 6 || digits > 20 {
+			errs["phone"] = "err.phone"
+		}
+	}
+	if f.Email != "" {
+		a, err := mail.ParseAddress(f.Email)
+		if err != nil || a.Address != f.Email || len(f.Email) > 254 {
+			errs["email"] = "err.email"
+		}
+	}
+	if n := utf8.RuneCountInString(f.Address); n < 5 || n > 300 || hasControl(strings.ReplaceAll(f.Address, "\n", " ")) {
+		errs["address"] = "err.address"
+	}
+	return errs
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return !utf8.ValidString(s)
+}
+
+type checkoutPage struct {
+	page
+	Items       []cartItem
+	Total       string
+	Form        contact
+	Errors      map[string]string // field -> translated message
+	CheckoutKey string
+}
+
+// checkoutForm shows the contact form beside the order summary.
+func (s *Server) checkoutForm(c *gin.Context) {
+	s.showCheckout(c, http.StatusOK, contact{}, nil)
+}
+
+func (s *Server) showCheckout(c *gin.Context, status int, form contact, errs map[string]string) {
+	p := checkoutPage{page: s.newPage(c, "checkout.title"), Form: form, Errors: map[string]string{}}
+	items, total, err := s.pricedCart(c, p.Lang)
+	if err != nil {
+		s.fail(c, http.StatusInternalServerError, "error.internal", err)
+		return
+	}
+	if len(items) == 0 {
+		s.redirect(c, "/cart")
+		return
+	}
+	for field, key := range errs {
+		p.Errors[field] = p.Lang.T(key)
+	}
+	p.Items, p.Total = items, formatPrice(total, s.currency)
+	// One key per form shown: submitting it twice creates one order. The
+	// key is scoped to the owner, so the owner must exist before the form
+	// is posted: two posts at once would otherwise make two owners.
+	ownerID(c)
+	key := sessionString(c, keyCheckout)
+	if key == "" {
+		key = randomHex(16)
+		sessionOf(c).Values[keyCheckout] = key
+	}
+	p.CheckoutKey = key
+	s.render(c, status, "checkout", p)
+}
+
+// checkout validates the form, creates the order from the session's cart
+// (prices from the store, stock reserved, in one transaction) and sends the
+// browser to Alipay's cashier.
+func (s *Server) checkout(c *gin.Context) {
+	form := contact{Name: c.PostForm("name"), Phone: c.PostForm("phone"), Email: c.PostForm("email"), Address: c.PostForm("address")}
+	if errs := form.validate(); len(errs) > 0 {
+		s.showCheckout(c, http.StatusUnprocessableEntity, form, errs)
+		return
+	}
+	key := c.PostForm("checkout_key")
+	if len(key) != 32 {
+		s.fail(c, http.StatusBadRequest, "error.badrequest", nil)
+		return
+	}
+	lines := readCart(c)
+	if len(lines) == 0 {
+		// The form is posted again after its order emptied the cart (back
+		// button, slow double click): answer as the first post did.
+		if orderNo, ok := strings.CutPrefix(sessionString(c, keyOrdered), key+":"); ok {
+			s.resumeOrder(c, orderNo)
+			return
+		}
+	}
+	items := make([]models.Item, len(lines))
+	for i, l := range lines {
+		items[i] = models.Item{ProductID: l.ProductID, Quantity: l.Quantity}
+	}
+	channel := channelFor(c.Request.UserAgent())
+	order, created, err := s.store.CreateOrder(c.Request.Context(), models.NewOrder{
+		OwnerID: ownerID(c), CheckoutKey: key, Channel: channel, Currency: string(s.currency), Items: items,
+		Name: form.Name, Phone: form.Phone, Email: form.Email, Address: form.Address,
+		ExpiresAt: s.now().Add(s.timeoutDur),
+	})
+	if s.orderFailed(c, err) {
+		return
+	}
+	if created || sessionString(c, keyCheckout) == key {
+		writeCart(c, nil)
+		delete(sessionOf(c).Values, keyCheckout)
+		sessionOf(c).Values[keyOrdered] = key + ":" + order.OrderNo
+	}
+	if order.Status != models.StatusPending {
+		s.redirect(c, "/orders/"+order.OrderNo)
+		return
+	}
+	s.sendToAlipay(c, order)
+}
+
+// orderFailed answers a CreateOrder error; it reports whether there was one.
+func (s *Server) orderFailed(c *gin.Context, err error) bool {
+	var se *models.StockError
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &se):
+		s.fail(c, http.StatusConflict, "error.stock", nil)
+	case errors.Is(err, models.ErrEmptyOrder), errors.Is(err, models.ErrQuantity),
+		errors.Is(err, models.ErrUnknownProduct), errors.Is(err, models.ErrNotFound):
+		s.fail(c, http.StatusBadRequest, "error.badrequest", nil)
+	default:
+		s.fail(c, http.StatusInternalServerError, "error.internal", err)
+	}
+	return true
+}
+
+// sendToAlipay redirects to the cashier for the order's channel.
+func (s *Server) sendToAlipay(c *gin.Context, o *models.Order) {
+	u, err := s.alipay.PayURL(s.tradeRequest(o))
+	if err != nil {
+		s.fail(c, http.StatusInternalServerError, "error.internal", err)
+		return
+	}
+	s.redirect(c, u)
+}
+
+// payAgain sends the owner of a pending order back to the cashier.
+func (s *Server) payAgain(c *gin.Context) {
+	s.resumeOrder(c, c.Param("order_no"))
+}
+
+// resumeOrder sends the owner of a pending, unexpired order to the cashier
+// (the same URL every time), and to the order page otherwise.
+func (s *Server) resumeOrder(c *gin.Context, orderNo string) {
+	o, err := s.store.OwnedOrder(c.Request.Context(), orderNo, ownerID(c))
+	if errors.Is(err, models.ErrNotFound) {
+		s.fail(c, http.StatusNotFound, "error.notfound", nil)
+		return
+	} else if err != nil {
+		s.fail(c, http.StatusInternalServerError, "error.internal", err)
+		return
+	}
+	if o.Status != models.StatusPending || !s.now().Before(o.ExpiresAt) {
+		s.redirect(c, "/orders/"+o.OrderNo)
+		return
+	}
+	s.sendToAlipay(c, o)
+}
+
+var mobileRE = regexp.MustCompile(`(?i)mobi|android|iphone|ipad|ipod|harmonyos|alipayclient|micromessenger|windows phone`)
+
+// channelFor picks the cashier: mobile browsers get the H5 cashier
+// (create_forex_trade_wap), desktops the PC cashier (create_forex_trade).
+func channelFor(userAgent string) string {
+	if mobileRE.MatchString(userAgent) {
+		return "wap"
+	}
+	return "web"
+}

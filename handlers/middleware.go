@@ -1,0 +1,135 @@
+package handlers
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/time/rate"
+)
+
+// recoverer turns a panic into a 500 page and an error log with the stack;
+// no panic reaches a user.
+func (s *Server) recoverer(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic", "path", c.Request.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if !c.Writer.Written() {
+				s.fail(c, http.StatusInternalServerError, "error.internal", nil)
+			}
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+// requestLog logs one line per request; 5xx at error level.
+func (s *Server) requestLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	status := c.Writer.Status()
+	attrs := []any{"method", c.Request.Method, "path", c.Request.URL.Path, "status", status,
+		"duration_ms", time.Since(start).Milliseconds(), "remote", c.ClientIP()}
+	if len(c.Errors) > 0 {
+		attrs = append(attrs, "err", c.Errors.String())
+	}
+	switch {
+	case status >= 500:
+		s.log.Error("request", attrs...)
+	case strings.HasPrefix(c.Request.URL.Path, "/assets/"):
+		s.log.Debug("request", attrs...)
+	default:
+		s.log.Info("request", attrs...)
+	}
+}
+
+// securityHeaders sets the headers every page gets. Forms may post to the
+// shop itself only; the checkout then redirects to Alipay, which
+// form-action must allow, hence https: for the real gateway.
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	h.Set("X-Frame-Options", "DENY")
+	if !strings.HasPrefix(c.Request.URL.Path, "/sandbox/") {
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; form-action 'self' https:; frame-ancestors 'none'; base-uri 'none'")
+	}
+	c.Next()
+}
+
+// crossOrigin refuses state-changing requests a browser sent from another
+// site (CSRF), using Go's http.CrossOriginProtection: it reads the
+// Sec-Fetch-Site and Origin headers every current browser sends, needs no
+// token in forms, and lets non-browser clients (apps, scripts) through.
+func (s *Server) crossOrigin(api bool) gin.HandlerFunc {
+	cop := http.NewCrossOriginProtection()
+	return func(c *gin.Context) {
+		if err := cop.Check(c.Request); err != nil {
+			s.log.Warn("cross-origin request refused", "path", c.Request.URL.Path, "origin", c.Request.Header.Get("Origin"))
+			if api {
+				apiError(c, http.StatusForbidden, "cross_origin", "cross-origin requests are not allowed", nil)
+				return
+			}
+			s.fail(c, http.StatusForbidden, "error.forbidden", nil)
+			return
+		}
+		c.Next()
+	}
+}
+
+// ipLimiter limits order creation per client address, so that nobody can
+// reserve the whole stock with a script.
+type ipLimiter struct {
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter
+	lastSeen map[string]time.Time
+}
+
+func newIPLimiter() *ipLimiter {
+	return &ipLimiter{limiters: map[string]*rate.Limiter{}, lastSeen: map[string]time.Time{}}
+}
+
+func (l *ipLimiter) allow(ip string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.limiters) > 10_000 { // forget idle clients
+		for k, t := range l.lastSeen {
+			if now.Sub(t) > 10*time.Minute {
+				delete(l.limiters, k)
+				delete(l.lastSeen, k)
+			}
+		}
+	}
+	lim, ok := l.limiters[ip]
+	if !ok {
+		lim = rate.NewLimiter(rate.Every(3*time.Second), 20)
+		l.limiters[ip] = lim
+	}
+	l.lastSeen[ip] = now
+	return lim.AllowN(now, 1)
+}
+
+func (s *Server) rateLimit(c *gin.Context) {
+	ip, _, err := net.SplitHostPort(c.Request.RemoteAddr)
+	if err != nil {
+		ip = c.Request.RemoteAddr
+	}
+	if !s.limiter.allow(ip, s.now()) {
+		c.Header("Retry-After", "5")
+		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			apiError(c, http.StatusTooManyRequests, "rate_limited", "too many requests; retry later", nil)
+			return
+		}
+		s.fail(c, http.StatusTooManyRequests, "error.toomany", nil)
+		return
+	}
+	c.Next()
+}

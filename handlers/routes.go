@@ -1,0 +1,66 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"shop/assets"
+)
+
+// Handler returns the shop's HTTP handler. Every route is listed here.
+func (s *Server) Handler() http.Handler {
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	_ = r.SetTrustedProxies(nil) // behind a proxy, configure its address instead
+	r.Use(s.recoverer, s.requestLog, securityHeaders)
+
+	r.GET("/healthz", s.healthz)
+	r.HEAD("/healthz", s.healthz)
+	r.GET("/assets/*path", gin.WrapH(assets.Handler()))
+
+	// Alipay's server calls this with no cookie and no CSRF token; it
+	// answers plain text only.
+	r.POST("/alipay/notify", s.notify)
+
+	if s.sandbox != nil {
+		r.Any("/sandbox/*path", gin.WrapH(s.sandbox))
+		r.GET("/sandbox", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/sandbox/") })
+	}
+
+	api := r.Group("/api", s.crossOrigin(true))
+	api.GET("/products", s.apiProducts)
+	api.POST("/orders", s.rateLimit, s.apiCreateOrder)
+	api.GET("/orders/:order_no", s.apiOrder)
+
+	web := r.Group("/", s.crossOrigin(false), s.session)
+	web.GET("/", s.home)
+	web.GET("/products/:slug", s.product)
+	web.GET("/cart", s.cart)
+	web.POST("/cart/items", s.addToCart)
+	web.POST("/cart/items/:id", s.updateCart)
+	web.GET("/checkout", s.checkoutForm)
+	web.POST("/checkout", s.rateLimit, s.checkout)
+	web.GET("/orders/:order_no", s.order)
+	web.POST("/orders/:order_no/pay", s.rateLimit, s.payAgain)
+	web.GET("/alipay/return", s.alipayReturn)
+	web.GET("/lang/:code", s.switchLang)
+
+	r.NoRoute(s.session, s.notFound)
+	r.NoMethod(func(c *gin.Context) { s.fail(c, http.StatusMethodNotAllowed, "error.badrequest", nil) })
+	return r
+}
+
+// healthz answers 200 "ok" when the server and the database answer.
+func (s *Server) healthz(c *gin.Context) {
+	if err := s.store.Ping(c.Request.Context()); err != nil {
+		s.log.Error("health check: database", "err", err)
+		c.String(http.StatusServiceUnavailable, "database unavailable")
+		return
+	}
+	c.String(http.StatusOK, "ok")
+}
+
+func (s *Server) notFound(c *gin.Context) {
+	s.fail(c, http.StatusNotFound, "error.notfound", nil)
+}
