@@ -48,31 +48,15 @@ var appKeys = map[string]bool{
 }
 
 func (r *AppPayRequest) params(partner string) (Params, error) {
-	if err := checkTradeNo("out_trade_no", r.OutTradeNo); err != nil {
-		return nil, err
-	}
-	if err := checkText("subject", r.Subject, 256, true); err != nil {
-		return nil, err
-	}
-	if err := checkText("body", r.Body, 512, true); err != nil {
-		return nil, err
-	}
-	if err := checkCurrency("currency", r.Currency); err != nil {
-		return nil, err
-	}
-	total, rmb, err := checkFees(r.Currency, r.TotalFee, r.RMBFee, "total_fee", "rmb_fee")
-	if err != nil {
-		return nil, err
-	}
 	if r.NotifyURL == "" {
 		return nil, invalid("notify_url", "is required for %s", ServiceApp)
 	}
 	p := Params{}
-	for field, u := range map[string]string{"notify_url": r.NotifyURL, "return_url": r.ReturnURL, "show_url": r.ShowURL, "refer_url": r.ReferURL} {
-		if err := checkURL(field, u); err != nil {
-			return nil, err
-		}
-		p[field] = u
+	o := order{outTradeNo: r.OutTradeNo, subject: r.Subject, body: r.Body, bodyMax: 512, bodyRequired: true,
+		currency: r.Currency, totalFee: r.TotalFee, rmbFee: r.RMBFee,
+		urls: [][2]string{{"notify_url", r.NotifyURL}, {"return_url", r.ReturnURL}, {"show_url", r.ShowURL}, {"refer_url", r.ReferURL}}}
+	if err := o.addTo(p); err != nil {
+		return nil, err
 	}
 	if err := checkItBPay(r.ItBPay); err != nil {
 		return nil, err
@@ -107,8 +91,7 @@ func (r *AppPayRequest) params(partner string) (Params, error) {
 	}
 	p["service"], p["partner"], p["seller_id"], p["_input_charset"] = string(ServiceApp), partner, partner, "UTF-8"
 	p["payment_type"], p["forex_biz"], p["product_code"] = "1", "FP", pc
-	p["out_trade_no"], p["subject"], p["body"], p["currency"] = r.OutTradeNo, r.Subject, r.Body, string(r.Currency)
-	p["total_fee"], p["rmb_fee"], p["it_b_pay"], p["appenv"] = total, rmb, r.ItBPay, r.Appenv
+	p["it_b_pay"], p["appenv"] = r.ItBPay, r.Appenv
 	p["extern_token"], p["payment_inst"], p["split_fund_info"] = r.ExternToken, r.PaymentInst, split
 	p = dropEmpty(p)
 	for k, v := range p {

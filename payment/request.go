@@ -249,30 +249,14 @@ func (r *TradeRequest) params() (Params, error) {
 		return nil, invalid("service", "a TradeRequest is %s or %s, not %q", ServiceWAP, ServicePC, svc)
 	}
 	p := Params{"service": string(svc)}
-	if err := checkTradeNo("out_trade_no", r.OutTradeNo); err != nil {
-		return nil, err
-	}
-	if err := checkText("subject", r.Subject, 256, true); err != nil {
-		return nil, err
-	}
-	if err := checkText("body", r.Body, 400, false); err != nil {
+	o := order{outTradeNo: r.OutTradeNo, subject: r.Subject, body: r.Body, bodyMax: 400,
+		currency: r.Currency, totalFee: r.TotalFee, rmbFee: r.RMBFee,
+		urls: [][2]string{{"notify_url", r.NotifyURL}, {"return_url", r.ReturnURL}, {"refer_url", r.ReferURL}}}
+	if err := o.addTo(p); err != nil {
 		return nil, err
 	}
 	if err := checkText("supplier", r.Supplier, 256, false); err != nil {
 		return nil, err
-	}
-	if err := checkCurrency("currency", r.Currency); err != nil {
-		return nil, err
-	}
-	total, rmb, err := checkFees(r.Currency, r.TotalFee, r.RMBFee, "total_fee", "rmb_fee")
-	if err != nil {
-		return nil, err
-	}
-	for field, u := range map[string]string{"notify_url": r.NotifyURL, "return_url": r.ReturnURL, "refer_url": r.ReferURL} {
-		if err := checkURL(field, u); err != nil {
-			return nil, err
-		}
-		p[field] = u
 	}
 	if err := checkTimeoutRule(svc, r.TimeoutRule); err != nil {
 		return nil, err
@@ -309,9 +293,8 @@ func (r *TradeRequest) params() (Params, error) {
 	if err := r.pcParams(svc, p); err != nil {
 		return nil, err
 	}
-	p["out_trade_no"], p["subject"], p["body"], p["supplier"] = r.OutTradeNo, r.Subject, r.Body, r.Supplier
-	p["currency"], p["total_fee"], p["rmb_fee"] = string(r.Currency), total, rmb
-	p["timeout_rule"], p["product_code"], p["payment_inst"], p["split_fund_info"] = r.TimeoutRule, pc, r.PaymentInst, split
+	p["supplier"], p["timeout_rule"], p["product_code"] = r.Supplier, r.TimeoutRule, pc
+	p["payment_inst"], p["split_fund_info"] = r.PaymentInst, split
 	return dropEmpty(p), nil
 }
 
@@ -345,6 +328,45 @@ func (r *TradeRequest) pcParams(svc Service, p Params) error {
 	} else if r.QRCodeWidth != 0 {
 		return invalid("qrcode_width", "goes with qr_pay_mode 4 only")
 	}
+	return nil
+}
+
+// order holds the parameters every payment service shares; addTo
+// validates them in a fixed order and adds them to p.
+type order struct {
+	outTradeNo, subject, body string
+	bodyMax                   int
+	bodyRequired              bool
+	currency                  Currency
+	totalFee, rmbFee          int64
+	urls                      [][2]string // name, value
+}
+
+func (o order) addTo(p Params) error {
+	if err := checkTradeNo("out_trade_no", o.outTradeNo); err != nil {
+		return err
+	}
+	if err := checkText("subject", o.subject, 256, true); err != nil {
+		return err
+	}
+	if err := checkText("body", o.body, o.bodyMax, o.bodyRequired); err != nil {
+		return err
+	}
+	if err := checkCurrency("currency", o.currency); err != nil {
+		return err
+	}
+	total, rmb, err := checkFees(o.currency, o.totalFee, o.rmbFee, "total_fee", "rmb_fee")
+	if err != nil {
+		return err
+	}
+	for _, u := range o.urls {
+		if err := checkURL(u[0], u[1]); err != nil {
+			return err
+		}
+		p[u[0]] = u[1]
+	}
+	p["out_trade_no"], p["subject"], p["body"] = o.outTradeNo, o.subject, o.body
+	p["currency"], p["total_fee"], p["rmb_fee"] = string(o.currency), total, rmb
 	return nil
 }
 
