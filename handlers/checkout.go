@@ -118,15 +118,9 @@ func (s *Server) checkout(c *gin.Context) {
 		s.fail(c, http.StatusBadRequest, "error.badrequest", nil)
 		return
 	}
+	// A form posted again after its order emptied the cart (back button,
+	// slow double click) finds that order by its key: same answer.
 	lines := readCart(c)
-	if len(lines) == 0 {
-		// The form is posted again after its order emptied the cart (back
-		// button, slow double click): answer as the first post did.
-		if orderNo, ok := strings.CutPrefix(sessionString(c, keyOrdered), key+":"); ok {
-			s.resumeOrder(c, orderNo)
-			return
-		}
-	}
 	items := make([]models.Item, len(lines))
 	for i, l := range lines {
 		items[i] = models.Item{ProductID: l.ProductID, Quantity: l.Quantity}
@@ -143,7 +137,6 @@ func (s *Server) checkout(c *gin.Context) {
 	if created || sessionString(c, keyCheckout) == key {
 		writeCart(c, nil)
 		delete(sessionOf(c).Values, keyCheckout)
-		sessionOf(c).Values[keyOrdered] = key + ":" + order.OrderNo
 	}
 	if order.Status != models.StatusPending {
 		s.redirect(c, "/orders/"+order.OrderNo)

@@ -20,7 +20,6 @@ const (
 	keyCart     = "cart"     // "productID:qty,productID:qty"
 	keyLang     = "lang"     // "en" or "zh" once the shopper chose
 	keyCheckout = "checkout" // idempotency key of the checkout form on screen
-	keyOrdered  = "ordered"  // "checkoutKey:orderNo" of the last order placed
 	keyFlash    = "flash"    // message key shown once
 )
 

@@ -18,11 +18,10 @@ import (
 // written, or nothing is. When n.CheckoutKey is set and the same owner
 // already has an order with that key, that order is returned with
 // created=false, so a double-submitted checkout creates one order.
+//
+// The key is looked up before the items are checked: a repeated submit
+// finds its order even after the first one emptied the cart.
 func (db *DB) CreateOrder(ctx context.Context, n NewOrder) (order *Order, created bool, err error) {
-	items, err := validateNewOrder(n)
-	if err != nil {
-		return nil, false, fmt.Errorf("create order: %w", err)
-	}
 	err = db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if n.CheckoutKey != "" {
 			existing, err := orderByCheckoutKey(tx, n.OwnerID, n.CheckoutKey)
@@ -33,6 +32,10 @@ func (db *DB) CreateOrder(ctx context.Context, n NewOrder) (order *Order, create
 			if !errors.Is(err, ErrNotFound) {
 				return err
 			}
+		}
+		items, err := validateNewOrder(n)
+		if err != nil {
+			return err
 		}
 		o, err := buildOrder(tx, n, items)
 		if err != nil {

@@ -128,6 +128,14 @@ func TestCreateOrderCheckoutKeyIsIdempotent(t *testing.T) {
 	assert.Len(t, second.Lines, 1)
 	assert.Equal(t, mug.Stock-2, product(t, db, "ceramic-mug").Stock, "stock taken once")
 
+	// A resubmit after the first emptied the cart still finds the order.
+	empty := n
+	empty.Items = nil
+	again, created, err := db.CreateOrder(ctx, empty)
+	require.NoError(t, err)
+	assert.False(t, created)
+	assert.Equal(t, first.OrderNo, again.OrderNo)
+
 	// The key is scoped to its owner: another owner gets their own order.
 	n.OwnerID = "owner-2"
 	third, created, err := db.CreateOrder(ctx, n)
