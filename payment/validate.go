@@ -29,6 +29,7 @@ type ValidationError struct {
 	Code   string // the Alipay error code the gateway answers for it
 }
 
+// Error says which parameter broke which rule.
 func (e *ValidationError) Error() string {
 	return fmt.Sprintf("payment: %s: %s", e.Field, e.Reason)
 }

@@ -10,8 +10,9 @@
 // notifications and refunds live in its own tables of the database it is
 // given, so pending deliveries survive a restart.
 //
-// Mount the Handler under a prefix (the shop uses /sandbox) and run Run in
-// the background for the notifier and the timeout sweeper:
+// Mount the Sandbox (an http.Handler) under a prefix (the shop uses
+// /sandbox) and run Run in the background for the notifier and the timeout
+// sweeper:
 //
 //	sb, err := sandbox.New(sandbox.Config{DB: db, Prefix: "/sandbox", ...})
 //	mux.Handle("/sandbox/", sb)
