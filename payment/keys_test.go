@@ -342,3 +342,10 @@ func TestNewMD5Key(t *testing.T) {
 		})
 	}
 }
+
+func TestNilKeysAreErrors(t *testing.T) {
+	_, err := NewRSASigner(RSA2, nil)
+	assert.ErrorIs(t, err, ErrKey)
+	_, err = NewRSAVerifier(RSA2, nil)
+	assert.ErrorIs(t, err, ErrKey)
+}

@@ -291,6 +291,7 @@ func TestTradeRequestInvalid(t *testing.T) {
 		{"product_code of WAP on PC", func(r *TradeRequest) { r.Service, r.ProductCode = ServicePC, ProductWAP }, "product_code", CodeIllegalArgument},
 		{"product_code made up", func(r *TradeRequest) { r.ProductCode = "FAST_INSTANT_TRADE_PAY" }, "product_code", CodeIllegalArgument},
 		{"notify_url with a query string", func(r *TradeRequest) { r.NotifyURL = "https://example.com/notify?order=1" }, "notify_url", CodeIllegalArgument},
+		{"notify_url ending in a bare ?", func(r *TradeRequest) { r.NotifyURL = "https://example.com/notify?" }, "notify_url", CodeIllegalArgument},
 		{"notify_url not http", func(r *TradeRequest) { r.NotifyURL = "ftp://example.com/notify" }, "notify_url", CodeIllegalArgument},
 		{"notify_url relative", func(r *TradeRequest) { r.NotifyURL = "/notify" }, "notify_url", CodeIllegalArgument},
 		{"notify_url without scheme", func(r *TradeRequest) { r.NotifyURL = "example.com/notify" }, "notify_url", CodeIllegalArgument},

@@ -132,6 +132,9 @@ func NewRSASigner(t SignType, key *rsa.PrivateKey) (*RSASigner, error) {
 	if t != RSA && t != RSA2 {
 		return nil, fmt.Errorf("%w: an RSA key cannot sign %s", ErrKey, t)
 	}
+	if key == nil {
+		return nil, fmt.Errorf("%w: no private key", ErrKey)
+	}
 	if err := checkRSASize(key.N.BitLen()); err != nil {
 		return nil, err
 	}
@@ -165,6 +168,9 @@ type RSAVerifier struct {
 func NewRSAVerifier(t SignType, key *rsa.PublicKey) (*RSAVerifier, error) {
 	if t != RSA && t != RSA2 {
 		return nil, fmt.Errorf("%w: an RSA key cannot verify %s", ErrKey, t)
+	}
+	if key == nil {
+		return nil, fmt.Errorf("%w: no public key", ErrKey)
 	}
 	if err := checkRSASize(key.N.BitLen()); err != nil {
 		return nil, err

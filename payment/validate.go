@@ -140,7 +140,7 @@ func checkURL(field, s string) error {
 	if u.Fragment != "" || strings.Contains(s, "#") {
 		return invalid(field, "must not have a #fragment")
 	}
-	if field == "notify_url" && u.RawQuery != "" {
+	if field == "notify_url" && (u.RawQuery != "" || u.ForceQuery) {
 		return invalid(field, "must not have a query string")
 	}
 	if strings.ContainsAny(s, "\"' \t\r\n") {
