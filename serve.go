@@ -49,7 +49,7 @@ func newApp(cfg *config, log *slog.Logger) (*app, error) {
 		HTTPClient: &http.Client{Timeout: 10 * time.Second},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("Alipay configuration: %w", err)
+		return nil, fmt.Errorf("invalid Alipay configuration: %w", err)
 	}
 	db, err := models.Open(cfg.DBPath, log)
 	if err != nil {
