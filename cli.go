@@ -61,32 +61,22 @@ func alipay(args []string, getenv func(string) string, stdin io.Reader, stdout i
 
 // alipaySign signs the message on stdin and prints it signed.
 func alipaySign(args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	fs := newFlagSet("sign", `Usage: shop alipay sign [flags] < input
+	t, s, in, err := readMessage(args, getenv, stdin, stdout, loadSigner, keyCommand{
+		name: "sign",
+		synopsis: `Usage: shop alipay sign [flags] < input
 
 Signs a query string, gateway URL or app order string read on stdin (any sign
 and sign_type in it are ignored) with the merchant's key, and prints the
-pre-sign string, the sign and the signed message.`, stdout)
-	k := registerKeyFlags(fs, "private-key", "`file` holding the merchant's RSA private key, PEM or bare base64 (default $ALIPAY_PRIVATE_KEY_FILE)")
-	if done, err := parseFlags(fs, args); done || err != nil {
-		return err
-	}
-	t, err := k.resolve(getenv, "ALIPAY_PRIVATE_KEY_FILE")
-	if err != nil {
-		return err
-	}
-	s, err := loadSigner(t, k.md5Key, k.file)
-	if err != nil {
-		return err
-	}
-	in, err := readInput(stdin)
-	if err != nil {
+pre-sign string, the sign and the signed message.`,
+		fileFlag:  "private-key",
+		fileUsage: "`file` holding the merchant's RSA private key, PEM or bare base64 (default $ALIPAY_PRIVATE_KEY_FILE)",
+		fileEnv:   "ALIPAY_PRIVATE_KEY_FILE",
+	})
+	if in == nil || err != nil {
 		return err
 	}
 	out := bufio.NewWriter(stdout)
 	if in.order != nil {
-		if t == payment.MD5 {
-			return errors.New("app order strings are signed with RSA or RSA2 only; pass --sign-type RSA or RSA2")
-		}
 		// Empty values are left out, as VerifyOrderString does.
 		var pairs []payment.KV
 		for _, kv := range in.order.Pairs {
@@ -129,35 +119,25 @@ pre-sign string, the sign and the signed message.`, stdout)
 
 // alipayVerify verifies the message on stdin with the configured sign type.
 func alipayVerify(args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	fs := newFlagSet("verify", `Usage: shop alipay verify [flags] < input
+	t, v, in, err := readMessage(args, getenv, stdin, stdout, loadVerifier, keyCommand{
+		name: "verify",
+		synopsis: `Usage: shop alipay verify [flags] < input
 
 Verifies a query string, gateway URL or app order string read on stdin with
 the configured sign type only, and prints the pre-sign string and valid, or
 invalid: <reason> with exit status 1. Messages from Alipay verify with
 Alipay's public key; a request or order string you signed verifies with the
-public half of your own key.`, stdout)
-	k := registerKeyFlags(fs, "public-key", "`file` holding the RSA public key (Alipay's, or the half of the key that signed), PEM or bare base64 (default $ALIPAY_PUBLIC_KEY_FILE)")
-	if done, err := parseFlags(fs, args); done || err != nil {
-		return err
-	}
-	t, err := k.resolve(getenv, "ALIPAY_PUBLIC_KEY_FILE")
-	if err != nil {
-		return err
-	}
-	v, err := loadVerifier(t, k.md5Key, k.file)
-	if err != nil {
-		return err
-	}
-	in, err := readInput(stdin)
-	if err != nil {
+public half of your own key.`,
+		fileFlag:  "public-key",
+		fileUsage: "`file` holding the RSA public key (Alipay's, or the half of the key that signed), PEM or bare base64 (default $ALIPAY_PUBLIC_KEY_FILE)",
+		fileEnv:   "ALIPAY_PUBLIC_KEY_FILE",
+	})
+	if in == nil || err != nil {
 		return err
 	}
 	out := bufio.NewWriter(stdout)
 	var reason string
 	if in.order != nil {
-		if t == payment.MD5 {
-			return errors.New("app order strings are signed with RSA or RSA2 only; pass --sign-type RSA or RSA2")
-		}
 		fmt.Fprintf(out, "presign: %s\n", in.order.PreSign())
 		if strings.Contains(in.order.Sign, "+") && strings.Contains(in.raw, `sign="`+in.order.Sign+`"`) {
 			fmt.Fprintln(out, "note: the sign is not URL-escaped: the Alipay SDK URL-decodes it and reads '+' as a space; escape it as SignOrderString does")
@@ -192,6 +172,42 @@ public half of your own key.`, stdout)
 	}
 	fmt.Fprintln(out, "valid")
 	return out.Flush()
+}
+
+// keyCommand is what sets sign and verify apart in the start they share:
+// the command's name and usage, and the flag naming its RSA key file with
+// the environment variable that defaults it.
+type keyCommand struct {
+	name, synopsis      string
+	fileFlag, fileUsage string
+	fileEnv             string
+}
+
+// readMessage is the start of sign and verify: it parses the command's
+// flags, fills unset ones from the environment, loads the key (a Signer or a
+// Verifier) with load and reads the message on stdin, refusing an app order
+// string with MD5. It returns a nil input and no error when --help was shown.
+func readMessage[K any](args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer,
+	load func(t payment.SignType, md5Key, file string) (K, error), cmd keyCommand,
+) (t payment.SignType, key K, in *input, err error) {
+	fs := newFlagSet(cmd.name, cmd.synopsis, stdout)
+	k := registerKeyFlags(fs, cmd.fileFlag, cmd.fileUsage)
+	if done, err := parseFlags(fs, args); done || err != nil {
+		return "", key, nil, err
+	}
+	if t, err = k.resolve(getenv, cmd.fileEnv); err != nil {
+		return "", key, nil, err
+	}
+	if key, err = load(t, k.md5Key, k.file); err != nil {
+		return "", key, nil, err
+	}
+	if in, err = readInput(stdin); err != nil {
+		return "", key, nil, err
+	}
+	if in.order != nil && t == payment.MD5 {
+		return "", key, nil, errors.New("app order strings are signed with RSA or RSA2 only; pass --sign-type RSA or RSA2")
+	}
+	return t, key, in, nil
 }
 
 func isSignatureError(err error) bool {

@@ -8,9 +8,6 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
-
-	"golang.org/x/text/encoding"
-	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // Params is a set of single-valued gateway parameters, decoded to UTF-8.
@@ -21,9 +18,6 @@ type Params map[string]string
 // ErrMalformed is wrapped by errors about input that cannot be parsed: bad
 // percent-encoding, repeated keys, undecodable charsets.
 var ErrMalformed = errors.New("payment: malformed message")
-
-// ErrCharset is wrapped when a charset is unknown or the bytes do not decode.
-var ErrCharset = errors.New("payment: unsupported or invalid charset")
 
 // PreSign returns the string Alipay signs: every parameter except sign and
 // sign_type and those with empty values, sorted by key in byte order,
@@ -116,78 +110,6 @@ func (p Params) Charset() string {
 		return cs
 	}
 	return "utf-8"
-}
-
-// lookupCharset returns the encoding for an Alipay charset name, nil for UTF-8.
-func lookupCharset(name string) (encoding.Encoding, error) {
-	switch strings.ToLower(strings.TrimSpace(name)) {
-	case "", "utf-8", "utf8":
-		return nil, nil
-	case "gbk", "gb2312", "gb18030":
-		// GB2312 is a subset of GBK; Alipay's "GBK" pages are GB18030-safe.
-		return simplifiedchinese.GBK, nil
-	}
-	return nil, fmt.Errorf("%w: %q (Alipay uses UTF-8, GBK or GB2312)", ErrCharset, name)
-}
-
-// EncodeCharset converts UTF-8 text to the bytes of charset, the bytes that
-// are hashed when signing.
-func EncodeCharset(s, charset string) ([]byte, error) {
-	enc, err := lookupCharset(charset)
-	if err != nil {
-		return nil, err
-	}
-	if enc == nil {
-		return []byte(s), nil
-	}
-	b, err := enc.NewEncoder().Bytes([]byte(s))
-	if err != nil {
-		return nil, fmt.Errorf("%w: text cannot be written in %s: %v", ErrCharset, charset, err)
-	}
-	return b, nil
-}
-
-// DecodeCharset converts bytes in charset to UTF-8 text. Invalid UTF-8 is an
-// error, never silently replaced.
-func DecodeCharset(b []byte, charset string) (string, error) {
-	enc, err := lookupCharset(charset)
-	if err != nil {
-		return "", err
-	}
-	return decodeString(enc, charset, string(b))
-}
-
-// decodeString converts s, bytes in enc (nil for UTF-8), to UTF-8 text.
-// UTF-8 input is returned as is, without a copy.
-func decodeString(enc encoding.Encoding, charset, s string) (string, error) {
-	if enc == nil {
-		if !utf8.ValidString(s) {
-			return "", fmt.Errorf("%w: bytes are not valid UTF-8", ErrCharset)
-		}
-		return s, nil
-	}
-	if isASCII(s) {
-		return s, nil
-	}
-	out, err := enc.NewDecoder().String(s)
-	if err != nil {
-		return "", fmt.Errorf("%w: bytes are not valid %s: %v", ErrCharset, charset, err)
-	}
-	// x/text decoders replace invalid input with U+FFFD instead of failing.
-	// GBK has no U+FFFD of its own, so one in the output means bad input.
-	if strings.ContainsRune(out, utf8.RuneError) {
-		return "", fmt.Errorf("%w: bytes are not valid %s", ErrCharset, charset)
-	}
-	return out, nil
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 // ParseQuery parses a URL query or form body (k=v&k=v, percent-encoded,
@@ -328,65 +250,4 @@ func FromValues(v url.Values) (Params, error) {
 		out[k] = vs[0]
 	}
 	return out, nil
-}
-
-// Sign signs p with s and returns a copy with sign and sign_type set. The
-// pre-sign string is encoded in p's _input_charset before hashing.
-func Sign(s Signer, p Params) (Params, error) {
-	msg, err := preSignBytes(p.pairs(), p.Charset())
-	if err != nil {
-		return nil, err
-	}
-	sig, err := s.Sign(msg)
-	if err != nil {
-		return nil, err
-	}
-	out := p.Clone()
-	out["sign"] = sig
-	out["sign_type"] = string(s.SignType())
-	return out, nil
-}
-
-// ErrSignType is wrapped when a message names a sign_type other than the
-// configured one. The configured type always wins: a message must not be
-// able to choose the algorithm it is checked with.
-var ErrSignType = errors.New("payment: sign type mismatch")
-
-// Verify checks the signature of parameters received from Alipay (a return
-// redirect or a notification) over every field that arrived, with v's sign
-// type only. A sign_type field, if present, must name that type. Spaces in
-// an RSA signature are put back to '+', which form decoding turns them into
-// when a sender forgets to escape them. charset is the message charset used
-// for hashing; empty means the message's _input_charset, then UTF-8.
-func Verify(v Verifier, p Params, charset string) error {
-	return verifyPairs(v, p, p.pairs(), charset)
-}
-
-// verifyPairs is Verify with the pairs of p already at hand; it sorts them.
-func verifyPairs(v Verifier, p Params, pairs []KV, charset string) error {
-	sig, ok := p["sign"]
-	if !ok || sig == "" {
-		return fmt.Errorf("%w: no sign parameter", ErrSignature)
-	}
-	if st, ok := p["sign_type"]; ok && st != string(v.SignType()) {
-		return fmt.Errorf("%w: message says sign_type=%q, configured %s", ErrSignType, st, v.SignType())
-	}
-	if charset == "" {
-		charset = p.Charset()
-	}
-	msg, err := preSignBytes(pairs, charset)
-	if err != nil {
-		return err
-	}
-	return v.Verify(msg, RepairSign(v.SignType(), sig))
-}
-
-// RepairSign undoes the one corruption a base64 signature suffers in transit:
-// a '+' decoded as a space by a form parser. MD5 signatures are hex and are
-// returned unchanged.
-func RepairSign(t SignType, sig string) string {
-	if t == MD5 {
-		return sig
-	}
-	return strings.ReplaceAll(sig, " ", "+")
 }

@@ -217,9 +217,7 @@ func TestQueryTradeDeadline(t *testing.T) {
 	f := newGW(t, RSA2, gwSlow)
 	ctx, cancel := context.WithTimeout(gwCtx(t), 150*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	_, err := f.client.QueryTrade(ctx, QueryRequest{OutTradeNo: "12345"})
-	assert.Less(t, time.Since(start), 3*time.Second)
 	assert.ErrorIs(t, err, ErrGateway)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }

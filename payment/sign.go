@@ -71,6 +71,67 @@ var ErrSignature = errors.New("payment: signature invalid")
 // ErrKey is wrapped by every error about an unusable key.
 var ErrKey = errors.New("payment: unusable key")
 
+// Sign signs p with s and returns a copy with sign and sign_type set. The
+// pre-sign string is encoded in p's _input_charset before hashing.
+func Sign(s Signer, p Params) (Params, error) {
+	msg, err := preSignBytes(p.pairs(), p.Charset())
+	if err != nil {
+		return nil, err
+	}
+	sig, err := s.Sign(msg)
+	if err != nil {
+		return nil, err
+	}
+	out := p.Clone()
+	out["sign"] = sig
+	out["sign_type"] = string(s.SignType())
+	return out, nil
+}
+
+// ErrSignType is wrapped when a message names a sign_type other than the
+// configured one. The configured type always wins: a message must not be
+// able to choose the algorithm it is checked with.
+var ErrSignType = errors.New("payment: sign type mismatch")
+
+// Verify checks the signature of parameters received from Alipay (a return
+// redirect or a notification) over every field that arrived, with v's sign
+// type only. A sign_type field, if present, must name that type. Spaces in
+// an RSA signature are put back to '+', which form decoding turns them into
+// when a sender forgets to escape them. charset is the message charset used
+// for hashing; empty means the message's _input_charset, then UTF-8.
+func Verify(v Verifier, p Params, charset string) error {
+	return verifyPairs(v, p, p.pairs(), charset)
+}
+
+// verifyPairs is Verify with the pairs of p already at hand; it sorts them.
+func verifyPairs(v Verifier, p Params, pairs []KV, charset string) error {
+	sig, ok := p["sign"]
+	if !ok || sig == "" {
+		return fmt.Errorf("%w: no sign parameter", ErrSignature)
+	}
+	if st, ok := p["sign_type"]; ok && st != string(v.SignType()) {
+		return fmt.Errorf("%w: message says sign_type=%q, configured %s", ErrSignType, st, v.SignType())
+	}
+	if charset == "" {
+		charset = p.Charset()
+	}
+	msg, err := preSignBytes(pairs, charset)
+	if err != nil {
+		return err
+	}
+	return v.Verify(msg, RepairSign(v.SignType(), sig))
+}
+
+// RepairSign undoes the one corruption a base64 signature suffers in transit:
+// a '+' decoded as a space by a form parser. MD5 signatures are hex and are
+// returned unchanged.
+func RepairSign(t SignType, sig string) string {
+	if t == MD5 {
+		return sig
+	}
+	return strings.ReplaceAll(sig, " ", "+")
+}
+
 // MD5Key is the shared MD5 "security key" of a partner. It both signs and
 // verifies, so whoever holds it can forge notifications: merchants on MD5
 // should also check notifications with notify_verify.
