@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -152,21 +151,20 @@ func (e *env) notifications(outTradeNo string) []sandbox.Notification {
 	return out.Notifications
 }
 
-// waitNotification waits until cond holds for the notifications of outTradeNo.
-func (e *env) waitNotifications(outTradeNo string, within time.Duration, cond func([]sandbox.Notification) bool) []sandbox.Notification {
+// waitNotifications waits until cond holds for the notifications of
+// outTradeNo, checking after each round of Run: a round records every
+// delivery it makes before it ends.
+func (e *env) waitNotifications(outTradeNo string, cond func([]sandbox.Notification) bool) []sandbox.Notification {
 	e.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ns := e.notifications(outTradeNo)
-		if cond(ns) {
-			return ns
-		}
-		if time.Now().After(deadline) {
-			b, _ := json.MarshalIndent(ns, "", " ")
-			require.FailNowf(e.t, "notifications did not reach the expected state", "after %s: %s", within, b)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	var ns []sandbox.Notification
+	await(e.t, e.rounds, func() bool {
+		ns = e.notifications(outTradeNo)
+		return cond(ns)
+	}, func() string {
+		b, _ := json.MarshalIndent(ns, "", " ")
+		return "notifications did not reach the expected state: " + string(b)
+	})
+	return ns
 }
 
 // apiTrade reads one trade from GET /sandbox/api/trades.
@@ -286,7 +284,7 @@ func gatewayCode(err error) string {
 }
 
 func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	c, cancel := context.WithTimeout(context.Background(), patience)
 	t.Cleanup(cancel)
 	return c
 }

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -48,7 +47,7 @@ func TestGBKRequests(t *testing.T) {
 		assert.NoError(t, err)
 	})
 	t.Run("the notification is GBK and verifies", func(t *testing.T) {
-		d := e.site.waitDeliveries(t, no, 1, 5*time.Second)[0]
+		d := e.site.waitDeliveries(t, no, 1)[0]
 		assert.Contains(t, d.ContentType, "charset=gbk")
 		n, err := c.ParseNotification(d.Body, d.ContentType)
 		require.NoError(t, err)

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,7 +58,7 @@ func TestConformance(t *testing.T) {
 				tradeNo = n.TradeNo
 			})
 			t.Run("notification verifies", func(t *testing.T) {
-				d := e.site.waitDeliveries(t, no, 1, 5*time.Second)[0]
+				d := e.site.waitDeliveries(t, no, 1)[0]
 				assert.Equal(t, "/notify", d.Path)
 				assert.Equal(t, "application/x-www-form-urlencoded; charset=utf-8", d.ContentType)
 				n, err := c.ParseNotification(d.Body, d.ContentType)
@@ -152,7 +151,7 @@ func TestConformance(t *testing.T) {
 				assert.Equal(t, appNo, o.Params()["out_trade_no"])
 				assert.True(t, strings.HasPrefix(res.Result, strings.Split(os, `&sign="`)[0]), "the result starts with the order content")
 
-				d := e.site.waitDeliveries(t, appNo, 1, 5*time.Second)[0]
+				d := e.site.waitDeliveries(t, appNo, 1)[0]
 				n, err := c.ParseNotification(d.Body, d.ContentType)
 				require.NoError(t, err)
 				assert.True(t, n.TradeStatus.Paid())
@@ -310,7 +309,7 @@ func TestRefusals(t *testing.T) {
 		assert.Equal(t, "HAS_NO_PRIVILEGE", gatewayCode(err))
 
 		wrong, err := payment.NewClient(payment.Config{Gateway: e.gateway(), Partner: partner, SignType: payment.MD5,
-			MD5Key: "0123456789abcdef0123456789abcdef", HTTPClient: e.srv.Client()})
+			MD5Key: "0123456789abcdef0123456789abcdef", HTTPClient: httpClient(t)})
 		require.NoError(t, err)
 		_, err = wrong.QueryTrade(ctx, payment.QueryRequest{OutTradeNo: "x1"})
 		assert.ErrorIs(t, err, payment.ErrIllegalSign)

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,7 +34,7 @@ func TestControlAPI(t *testing.T) {
 		tradeNo = res["trade_no"]
 		again := e.apiPay(no)
 		assert.Equal(t, tradeNo, again["trade_no"], "paying again changes nothing")
-		d := e.site.waitDeliveries(t, no, 1, 5*time.Second)
+		d := e.site.waitDeliveries(t, no, 1)
 		n, err := c.ParseNotification(d[0].Body, d[0].ContentType)
 		require.NoError(t, err)
 		assert.Equal(t, tradeNo, n.TradeNo)
@@ -68,7 +67,7 @@ func TestControlAPI(t *testing.T) {
 		assert.Equal(t, http.StatusOK, resp.StatusCode, body)
 	})
 	t.Run("notifications", func(t *testing.T) {
-		ns := e.waitNotifications(no, 5*time.Second, func(ns []sandbox.Notification) bool {
+		ns := e.waitNotifications(no, func(ns []sandbox.Notification) bool {
 			return len(ns) == 1 && ns[0].State == "delivered"
 		})
 		n := ns[0]
@@ -98,13 +97,13 @@ func TestConsole(t *testing.T) {
 	e := newEnv(t, options{})
 	c := e.client(payment.MD5)
 	paid, open, toClose := newOutTradeNo("con"), newOutTradeNo("con"), newOutTradeNo("con")
-	e.site.setAnswer(func(string, int) (int, string, time.Duration) { return http.StatusOK, "fail", 0 })
+	e.site.setAnswer(func(string, int) (int, string) { return http.StatusOK, "fail" })
 	e.paidTrade(c, e.tradeRequest(payment.ServiceWAP, paid))
 	e.createTrade(c, e.tradeRequest(payment.ServiceWAP, open))
 	e.createTrade(c, e.tradeRequest(payment.ServiceWAP, toClose))
 	_, err := c.Refund(ctx(t), payment.RefundRequest{OutReturnNo: "CONR1", OutTradeNo: paid, Currency: "USD", Amount: 100, ProductCode: payment.ProductWAP})
 	require.NoError(t, err)
-	ns := e.waitNotifications(paid, 5*time.Second, func(ns []sandbox.Notification) bool { return len(ns) == 1 && len(ns[0].Deliveries) == 1 })
+	ns := e.waitNotifications(paid, func(ns []sandbox.Notification) bool { return len(ns) == 1 && len(ns[0].Deliveries) == 1 })
 
 	console := e.srv.URL + "/sandbox/"
 	t.Run("renders", func(t *testing.T) {

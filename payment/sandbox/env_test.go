@@ -14,11 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glebarez/sqlite"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"shop/payment"
 	"shop/payment/sandbox"
@@ -81,14 +79,20 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// Set moves the clock to t, which may be in its past.
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
 // options configure an env.
 type options struct {
-	scale      float64
-	now        func() time.Time
-	ttl        time.Duration
-	noRun      bool
-	dbPath     string
-	httpClient *http.Client
+	scale  float64
+	now    func() time.Time // nil: the env's own clock, e.clock
+	ttl    time.Duration
+	noRun  bool // tests call e.round instead
+	dbPath string
 }
 
 // env is a sandbox mounted at /sandbox/ on a loopback server, with its
@@ -100,17 +104,32 @@ type env struct {
 	site    *site
 	browser *http.Client // does not follow redirects
 	dbPath  string
+	// clock is the sandbox's clock unless options.now gave another. It
+	// stands still unless the test moves it: no retry comes due and no
+	// notify_id expires because the machine is slow.
+	clock  *clock
+	rounds *event // fired after each round of Run
 }
 
+// openDB opens the sandbox's own handle on path, as the shop's main does.
 func openDB(t *testing.T, path string) *gorm.DB {
 	t.Helper()
-	dsn := path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_txlock=immediate"
-	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{Logger: logger.Default.LogMode(logger.Silent)})
+	db, err := sandbox.OpenSQLite(path)
 	require.NoError(t, err)
 	sqlDB, err := db.DB()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = sqlDB.Close() })
 	return db
+}
+
+// httpClient returns a client with a transport of its own, closed when the
+// test ends, so that no test shares connections (or waits for them) with
+// another. The servers are on loopback: the zero Transport, without proxy
+// or timeouts, is what they need.
+func httpClient(t *testing.T) *http.Client {
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
 }
 
 func merchants(t *testing.T) []sandbox.Merchant {
@@ -127,24 +146,28 @@ func merchants(t *testing.T) []sandbox.Merchant {
 func newEnv(t *testing.T, o options) *env {
 	t.Helper()
 	ak, _ := keys(t)
-	e := &env{t: t, site: newSite(t), dbPath: o.dbPath}
+	e := &env{t: t, site: newSite(t), dbPath: o.dbPath, rounds: newEvent()}
 	if e.dbPath == "" {
 		e.dbPath = filepath.Join(t.TempDir(), "sandbox.db")
+	}
+	if o.now == nil {
+		e.clock = newClock()
+		o.now = e.clock.Now
 	}
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	sb, err := sandbox.New(sandbox.Config{
 		DB: openDB(t, e.dbPath), Prefix: "/sandbox", PublicURL: e.srv.URL, Merchants: merchants(t),
-		AlipayKey: ak, TimeScale: o.scale, NotifyIDTTL: o.ttl, Now: o.now, HTTPClient: o.httpClient,
+		AlipayKey: ak, TimeScale: o.scale, NotifyIDTTL: o.ttl, Now: o.now, HTTPClient: httpClient(t),
 	})
 	require.NoError(t, err)
+	sb.AfterRound(e.rounds.fire)
 	e.sb = sb
 	mux.Handle("/sandbox/", sb)
-	e.browser = &http.Client{
-		Timeout:       20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	e.browser = httpClient(t)
+	e.browser.Timeout = patience
+	e.browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	if !o.noRun {
 		e.run(sb)
 	}
@@ -164,7 +187,7 @@ func (e *env) run(sb *sandbox.Sandbox) (stop func()) {
 			select {
 			case err := <-done:
 				assert.NoError(t, err, "Run")
-			case <-time.After(10 * time.Second):
+			case <-time.After(patience):
 				t.Error("Run did not return after its context was cancelled")
 			}
 		})
@@ -173,13 +196,21 @@ func (e *env) run(sb *sandbox.Sandbox) (stop func()) {
 	return stop
 }
 
+// round runs one round of the notifier and the sweeper, for tests without
+// Run: when it returns, what was due is delivered or closed.
+func (e *env) round() {
+	e.t.Helper()
+	_, err := e.sb.Round(ctx(e.t))
+	require.NoError(e.t, err)
+}
+
 func (e *env) gateway() string { return e.srv.URL + "/sandbox/gateway.do" }
 
 // client is payment's client for partner p with sign type st.
 func (e *env) clientFor(p string, st payment.SignType) *payment.Client {
 	e.t.Helper()
 	ak, mk := keys(e.t)
-	cfg := payment.Config{Gateway: e.gateway(), Partner: p, SignType: st, HTTPClient: e.srv.Client()}
+	cfg := payment.Config{Gateway: e.gateway(), Partner: p, SignType: st, HTTPClient: httpClient(e.t)}
 	if st == payment.MD5 {
 		cfg.MD5Key = md5Key
 	} else {

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"shop/payment"
-	"shop/payment/sandbox"
 )
 
 // TestFaultService5xx makes a service answer 502: the client sees ErrGateway.
@@ -50,20 +49,24 @@ func TestFaultDelay(t *testing.T) {
 	start := time.Now()
 	_, err := c.ForexRates(ctx(t))
 	require.NoError(t, err)
+	// A lower bound, which a slow machine can only exceed.
 	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
 
+	// The longest delay there is: a client that gives up sooner times out
+	// however fast or slow the machine, and a delay leaking into another
+	// service would outlast ctx(t).
+	e.setFaults(`{"services":{"forex_rate_file":{"delay_ms":120000}}}`)
 	ak, mk := keys(t)
+	hc := httpClient(t)
+	hc.Timeout = 100 * time.Millisecond
 	impatient, err := payment.NewClient(payment.Config{Gateway: e.gateway(), Partner: partner, SignType: payment.RSA2,
-		PrivateKey: mk, AlipayPublicKey: &ak.PublicKey, HTTPClient: &http.Client{Timeout: 100 * time.Millisecond}})
+		PrivateKey: mk, AlipayPublicKey: &ak.PublicKey, HTTPClient: hc})
 	require.NoError(t, err)
 	_, err = impatient.ForexRates(ctx(t))
 	assert.ErrorIs(t, err, payment.ErrGateway, "a client that times out")
 
-	// Only the configured service is slow: the same impatient client gets
-	// an answer (not a timeout) from another one. The delay is raised so
-	// that a leaked delay could not hide under the client's timeout.
-	e.setFaults(`{"services":{"forex_rate_file":{"delay_ms":5000}}}`)
-	_, err = impatient.QueryTrade(ctx(t), payment.QueryRequest{OutTradeNo: "nosuchtrade"})
+	// Only the configured service is slow: another one answers.
+	_, err = c.QueryTrade(ctx(t), payment.QueryRequest{OutTradeNo: "nosuchtrade"})
 	assert.ErrorIs(t, err, payment.ErrTradeNotExist)
 }
 
@@ -72,36 +75,42 @@ func TestFaultNotifications(t *testing.T) {
 	t.Parallel()
 	t.Run("duplicate", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, options{})
+		e := newEnv(t, options{noRun: true})
 		c := e.client(payment.RSA)
 		e.setFaults(`{"duplicate_notify":true}`)
 		no := newOutTradeNo("dup")
 		e.paidTrade(c, e.tradeRequest(payment.ServiceWAP, no))
-		ds := e.site.waitDeliveries(t, no, 2, 5*time.Second)
+		e.round()
+		ds := e.site.deliveries(no)
+		require.Len(t, ds, 2)
 		assert.Equal(t, ds[0].Form.Get("notify_id"), ds[1].Form.Get("notify_id"))
 		for _, d := range ds {
 			_, err := c.ParseNotification(d.Body, d.ContentType)
 			assert.NoError(t, err)
 		}
-		ns := e.waitNotifications(no, 5*time.Second, func(ns []sandbox.Notification) bool {
-			return len(ns) == 1 && ns[0].State == "delivered"
-		})
+		ns := e.notifications(no)
+		require.Len(t, ns, 1)
+		assert.Equal(t, "delivered", ns[0].State)
 		assert.Len(t, ns[0].Deliveries, 2, "two deliveries recorded for the one attempt")
 		assert.Equal(t, 1, ns[0].Attempts)
-		time.Sleep(100 * time.Millisecond)
+		e.clock.Advance(30 * 24 * time.Hour) // past every retry there could be
+		e.round()
 		assert.Len(t, e.site.deliveries(no), 2)
 	})
 	t.Run("out of order", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, options{scale: 36000}) // the second follows "a second" later: 28µs
+		e := newEnv(t, options{noRun: true})
 		c := e.client(payment.RSA2)
 		e.setFaults(`{"out_of_order_notify":true}`)
 		for i := 0; i < 5; i++ { // the order must hold every time
 			no := newOutTradeNo("ooo")
-			req := e.tradeRequest(payment.ServiceWAP, no)
-			req.TimeoutRule = "15d" // 36s at this scale
-			e.paidTrade(c, req)
-			ds := e.site.waitDeliveries(t, no, 2, 5*time.Second)
+			e.paidTrade(c, e.tradeRequest(payment.ServiceWAP, no))
+			// The second is due a second after the first: both are due
+			// in the same round, which must keep their order.
+			e.clock.Advance(time.Second)
+			e.round()
+			ds := e.site.deliveries(no)
+			require.Len(t, ds, 2)
 			var got []payment.TradeStatus
 			ids := map[string]bool{}
 			for _, d := range ds {
@@ -127,7 +136,7 @@ func TestFaultNotifications(t *testing.T) {
 				ret := e.payCashier(cashier)
 				_, err := c.ParseReturn(ret.RawQuery)
 				assert.ErrorIs(t, err, payment.ErrSignature, "return")
-				d := e.site.waitDeliveries(t, no, 1, 5*time.Second)[0]
+				d := e.site.waitDeliveries(t, no, 1)[0]
 				_, err = c.ParseNotification(d.Body, d.ContentType)
 				assert.ErrorIs(t, err, payment.ErrSignature, "notification")
 				_, err = c.QueryTrade(ctx(t), payment.QueryRequest{OutTradeNo: no})
@@ -202,7 +211,7 @@ func TestFaultAppResult(t *testing.T) {
 			tr, err = c.QueryTrade(ctx(t), payment.QueryRequest{OutTradeNo: no})
 			require.NoError(t, err)
 			assert.True(t, tr.TradeStatus.Paid())
-			assert.Len(t, e.site.waitDeliveries(t, no, 1, 5*time.Second), 1)
+			assert.Len(t, e.site.waitDeliveries(t, no, 1), 1)
 		})
 	}
 	t.Run("the order string as a form field", func(t *testing.T) {

@@ -203,15 +203,6 @@ func (m Merchant) verifier(t payment.SignType) (payment.Verifier, error) {
 	return payment.NewRSAVerifier(t, m.PublicKey)
 }
 
-// signer returns what the sandbox, as Alipay, signs its messages to m with:
-// the shared MD5 key, or its own RSA key with the digest of t.
-func (s *Sandbox) signer(m Merchant, t payment.SignType) (payment.Signer, error) {
-	if t == payment.MD5 {
-		return payment.NewMD5Key(m.MD5Key)
-	}
-	return payment.NewRSASigner(t, s.alipayKey)
-}
-
 // gatewayFail answers an error as Alipay does: a page for the buyer's
 // browser on redirect services, XML for server calls.
 func (s *Sandbox) gatewayFail(w http.ResponseWriter, r *http.Request, svc payment.Service, err error) {

@@ -168,6 +168,9 @@ func (s *Sandbox) deliver(ctx context.Context, n *Notification, manual bool) (*A
 	sent := start // the retry gaps run from when the POST went out
 	for _, x := range attempts {
 		x.Manual = manual
+		if !manual {
+			x.ScheduledAt = n.NextAt
+		}
 		if x.Success {
 			a = x
 		}
@@ -219,10 +222,13 @@ func (s *Sandbox) post(ctx context.Context, n *Notification) *Attempt {
 	}
 	req.Header.Set("Content-Type", n.ContentType)
 	req.Header.Set("User-Agent", "Mozilla/4.0 (Alipay sandbox notifier)")
-	start := time.Now()
-	a.At = s.now()
+	// The latency is read on the sandbox's clock too: a test that injects
+	// one decides how long the merchant takes to answer. Config.Now's own
+	// reading keeps the monotonic clock that UTC() would strip.
+	start := s.cfg.Now()
+	a.At = start.UTC()
 	resp, err := s.http.Do(req)
-	a.LatencyMS = time.Since(start).Milliseconds()
+	a.LatencyMS = s.cfg.Now().Sub(start).Milliseconds()
 	if err != nil {
 		a.Error = err.Error()
 		return a

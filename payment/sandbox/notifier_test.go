@@ -21,101 +21,100 @@ var retryGaps = []time.Duration{
 	2 * time.Minute, 10 * time.Minute, 10 * time.Minute, time.Hour, 2 * time.Hour, 6 * time.Hour, 15 * time.Hour,
 }
 
-// TestRetrySchedule watches notifications answered "fail" come back with
-// the same notify_id on the scaled schedule, stop at "success", and stop
-// for good after eight attempts.
+// TestRetrySchedule moves the sandbox's clock through the retry schedule
+// of a notification answered "fail", one round of the notifier at a time:
+// each attempt is scheduled exactly its gap after the previous one went
+// out, is not sent a nanosecond early, carries the same notify_id and body,
+// and the attempts stop at "success" or after the eighth.
 func TestRetrySchedule(t *testing.T) {
 	t.Parallel()
-	const scale = 36000 // 15h becomes 1.5s: the whole schedule takes about 2.4s
-	e := newEnv(t, options{scale: scale})
-	c := e.client(payment.MD5)
-	scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) / scale) }
-
-	neverNo, laterNo := newOutTradeNo("never"), newOutTradeNo("later")
-	e.site.setAnswer(func(no string, n int) (int, string, time.Duration) {
-		switch {
-		case no == laterNo && n > 3:
-			return http.StatusOK, "success", 0
-		case no == neverNo && n == 2:
-			return http.StatusOK, "fail", 30 * time.Millisecond // a slow answer, to see the latency recorded
-		}
-		return http.StatusOK, "fail", 0
-	})
-	for _, no := range []string{neverNo, laterNo} {
-		req := e.tradeRequest(payment.ServiceWAP, no)
-		req.TimeoutRule = "15d" // 36s at this scale, time enough to pay
-		e.paidTrade(c, req)
+	require.Equal(t, 8, sandbox.MaxAttempts)
+	require.Len(t, retryGaps, sandbox.MaxAttempts-1)
+	const slow = 30 * time.Millisecond // how long the second answer takes, on the sandbox's clock
+	cases := []struct {
+		name      string
+		scale     float64
+		successAt int // the attempt answered "success"; 0 for none
+		state     string
+		attempts  int // the successful one included
+	}{
+		{"answered fail three times, then success", 1, 4, "delivered", 4},
+		{"never answered success", 1, 0, "gave_up", 8},
+		{"never answered success, on a clock 3600 times faster", 3600, 0, "gave_up", 8},
 	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, options{scale: tc.scale, noRun: true})
+			c := e.client(payment.MD5)
+			scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) / tc.scale) }
+			no := newOutTradeNo("retry")
+			e.site.setAnswer(func(_ string, n int) (int, string) {
+				switch n {
+				case tc.successAt:
+					return http.StatusOK, "success"
+				case 2:
+					e.clock.Advance(slow)
+				}
+				return http.StatusOK, "fail"
+			})
+			e.paidTrade(c, e.tradeRequest(payment.ServiceWAP, no))
 
-	// checkGaps asserts lower bounds only: attempts may come late, never
-	// early. Arrivals at the site carry one loopback transit each, hence the
-	// tolerance; the sandbox's own record of when it sent is held to 1ms.
-	checkGaps := func(t *testing.T, ds []delivery, ns sandbox.Notification) {
-		t.Helper()
-		const tolerance = 10 * time.Millisecond
-		for i := 1; i < len(ds); i++ {
-			want := scaled(retryGaps[i-1])
-			got := ds[i].At.Sub(ds[i-1].At)
-			assert.GreaterOrEqualf(t, got, want-tolerance, "received gap before attempt %d", i+1)
-			rec := ns.Deliveries[i].At.Sub(ns.Deliveries[i-1].At)
-			assert.GreaterOrEqualf(t, rec, want-time.Millisecond, "recorded gap before attempt %d", i+1)
-		}
-		for i, d := range ds {
-			assert.Equalf(t, ds[0].Form.Get("notify_id"), d.Form.Get("notify_id"), "attempt %d has the same notify_id", i+1)
-			assert.Equalf(t, string(ds[0].Body), string(d.Body), "attempt %d sends the same body", i+1)
-			n, err := c.ParseNotification(d.Body, d.ContentType)
-			if assert.NoError(t, err) {
-				assert.Equal(t, ns.NotifyID, n.NotifyID)
+			due := e.clock.Now() // the first attempt goes out at once
+			for i := range tc.attempts {
+				e.clock.Set(due.Add(-time.Nanosecond))
+				e.round()
+				require.Equalf(t, i, len(e.site.deliveries(no)), "attempt %d is not sent before it is due", i+1)
+				e.clock.Set(due)
+				e.round()
+				ns := e.notifications(no)
+				require.Len(t, ns, 1)
+				require.Lenf(t, ns[0].Deliveries, i+1, "attempt %d is sent when it is due", i+1)
+				if ns[0].NextAt != nil {
+					due = *ns[0].NextAt
+				}
 			}
-		}
+
+			n := e.notifications(no)[0]
+			assert.Equal(t, tc.state, n.State)
+			assert.Equal(t, tc.attempts, n.Attempts)
+			assert.Nil(t, n.NextAt)
+			assert.Equal(t, tc.successAt != 0, n.DeliveredAt != nil)
+			for i, a := range n.Deliveries {
+				success := i+1 == tc.successAt
+				assert.Equal(t, http.StatusOK, a.StatusCode)
+				assert.Equal(t, success, a.Success)
+				assert.Equal(t, map[bool]string{false: "fail", true: "success"}[success], a.Body)
+				assert.False(t, a.Manual)
+				assert.Equalf(t, map[bool]int64{false: 0, true: slow.Milliseconds()}[i == 1], a.LatencyMS, "latency of attempt %d", i+1)
+				if !assert.NotNilf(t, a.ScheduledAt, "attempt %d", i+1) {
+					continue
+				}
+				assert.WithinDurationf(t, *a.ScheduledAt, a.At, 0, "attempt %d went out when it was due", i+1)
+				if i > 0 {
+					prev := n.Deliveries[i-1].At
+					assert.WithinDurationf(t, prev.Add(scaled(retryGaps[i-1])), *a.ScheduledAt, 0,
+						"attempt %d is scheduled %s after attempt %d", i+1, scaled(retryGaps[i-1]), i)
+				}
+			}
+
+			// Far past when another attempt would be due, the notifier
+			// has nothing to send.
+			e.clock.Advance(30 * 24 * time.Hour)
+			e.round()
+			ds := e.site.deliveries(no)
+			require.Equal(t, tc.attempts, len(ds), "no attempt after success or after the eighth")
+			assert.Len(t, e.notifications(no)[0].Deliveries, tc.attempts)
+			for i, d := range ds {
+				assert.Equalf(t, ds[0].Form.Get("notify_id"), d.Form.Get("notify_id"), "attempt %d has the same notify_id", i+1)
+				assert.Equalf(t, string(ds[0].Body), string(d.Body), "attempt %d sends the same body", i+1)
+				pn, err := c.ParseNotification(d.Body, d.ContentType)
+				if assert.NoError(t, err) {
+					assert.Equal(t, n.NotifyID, pn.NotifyID)
+				}
+			}
+		})
 	}
-
-	t.Run("answered fail three times, then success", func(t *testing.T) {
-		ns := e.waitNotifications(laterNo, 10*time.Second, func(ns []sandbox.Notification) bool {
-			return len(ns) == 1 && ns[0].State != "pending"
-		})
-		n := ns[0]
-		assert.Equal(t, "delivered", n.State)
-		assert.Equal(t, 4, n.Attempts, "attempts counts the successful one")
-		assert.NotNil(t, n.DeliveredAt)
-		assert.Nil(t, n.NextAt)
-		require.Len(t, n.Deliveries, 4)
-		for i, a := range n.Deliveries {
-			assert.Equal(t, http.StatusOK, a.StatusCode)
-			assert.Equal(t, i == 3, a.Success)
-			assert.Equal(t, map[bool]string{false: "fail", true: "success"}[i == 3], a.Body)
-		}
-		time.Sleep(scaled(retryGaps[4]) + 100*time.Millisecond) // longer than a fifth attempt would have taken to come
-		ds := e.site.deliveries(laterNo)
-		require.Len(t, ds, 4, "no attempt after success")
-		checkGaps(t, ds, n)
-	})
-
-	t.Run("never answered success", func(t *testing.T) {
-		ns := e.waitNotifications(neverNo, 15*time.Second, func(ns []sandbox.Notification) bool {
-			return len(ns) == 1 && ns[0].State != "pending"
-		})
-		n := ns[0]
-		assert.Equal(t, "gave_up", n.State)
-		assert.Equal(t, sandbox.MaxAttempts, n.Attempts)
-		assert.Equal(t, 8, n.Attempts)
-		assert.Nil(t, n.NextAt)
-		require.Len(t, n.Deliveries, 8)
-		for _, a := range n.Deliveries {
-			assert.Equal(t, http.StatusOK, a.StatusCode)
-			assert.Equal(t, "fail", a.Body)
-			assert.False(t, a.Success)
-			assert.False(t, a.Manual)
-			assert.GreaterOrEqual(t, a.LatencyMS, int64(0))
-		}
-		assert.GreaterOrEqual(t, n.Deliveries[1].LatencyMS, int64(30), "latency of the slow answer")
-		// Longer than the longest scaled gap (1.5s): a ninth would have come.
-		time.Sleep(2 * time.Second)
-		ds := e.site.deliveries(neverNo)
-		require.Len(t, ds, 8, "no ninth attempt")
-		checkGaps(t, ds, n)
-		assert.Len(t, e.notifications(neverNo)[0].Deliveries, 8)
-	})
 }
 
 // TestNotificationAnswers checks what counts as the merchant's "success".
@@ -148,14 +147,14 @@ func TestNotificationAnswers(t *testing.T) {
 		nos[i] = newOutTradeNo("ans")
 		byNo[nos[i]] = i
 	}
-	e.site.setAnswer(func(no string, n int) (int, string, time.Duration) {
+	e.site.setAnswer(func(no string, n int) (int, string) {
 		tc := cases[byNo[no]]
-		return tc.status, tc.body, 0
+		return tc.status, tc.body
 	})
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e.paidTrade(c, e.tradeRequest(payment.ServiceWAP, nos[i]))
-			ns := e.waitNotifications(nos[i], 5*time.Second, func(ns []sandbox.Notification) bool {
+			ns := e.waitNotifications(nos[i], func(ns []sandbox.Notification) bool {
 				return len(ns) == 1 && len(ns[0].Deliveries) == 1
 			})
 			n := ns[0]
@@ -171,8 +170,8 @@ func TestNotificationAnswers(t *testing.T) {
 			} else {
 				assert.Equal(t, "pending", n.State)
 				assert.Equal(t, 1, n.Attempts)
-				if assert.NotNil(t, n.NextAt) && assert.NotNil(t, n.LastAttemptAt) {
-					assert.GreaterOrEqual(t, n.NextAt.Sub(*n.LastAttemptAt), 2*time.Minute-time.Second, "the retry waits 2 minutes")
+				if assert.NotNil(t, n.NextAt) {
+					assert.WithinDuration(t, a.At.Add(2*time.Minute), *n.NextAt, 0, "the retry is due 2 minutes after the attempt")
 				}
 			}
 		})
@@ -189,40 +188,53 @@ func TestNotificationAnswers(t *testing.T) {
 func TestRestart(t *testing.T) {
 	t.Parallel()
 	dbPath := filepath.Join(t.TempDir(), "restart.db")
-	first := newEnv(t, options{dbPath: dbPath, noRun: true})
+	clk := newClock()
+	first := newEnv(t, options{dbPath: dbPath, now: clk.Now, noRun: true})
 	stopFirst := first.run(first.sb)
 	c := first.client(payment.MD5)
 	no := newOutTradeNo("restart")
-	first.site.setAnswer(func(string, int) (int, string, time.Duration) { return http.StatusOK, "fail", 0 })
+	first.site.setAnswer(func(string, int) (int, string) { return http.StatusOK, "fail" })
 	first.paidTrade(c, first.tradeRequest(payment.ServiceWAP, no))
-	firstTry := first.site.waitDeliveries(t, no, 1, 5*time.Second)[0]
-	first.waitNotifications(no, 5*time.Second, func(ns []sandbox.Notification) bool {
+	firstTry := first.site.waitDeliveries(t, no, 1)[0]
+	first.waitNotifications(no, func(ns []sandbox.Notification) bool {
 		return len(ns) == 1 && ns[0].Attempts == 1
 	})
 	stopFirst() // asserts that Run returns
-	// A second paid trade while nothing runs: queued, not delivered.
+	// A second paid trade while nothing runs: queued, not delivered. Run
+	// has returned and paying does not deliver by itself, so nothing
+	// could deliver it later either.
 	queuedNo := newOutTradeNo("queued")
 	first.paidTrade(c, first.tradeRequest(payment.ServiceWAP, queuedNo))
-	time.Sleep(100 * time.Millisecond)
 	assert.Empty(t, first.site.deliveries(queuedNo), "nothing delivers while no Run runs")
+	if ns := first.notifications(queuedNo); assert.Len(t, ns, 1) {
+		assert.Equal(t, "pending", ns[0].State)
+		assert.Empty(t, ns[0].Deliveries)
+	}
 
 	// The new instance runs three minutes later: the retry is due.
-	later := func() time.Time { return time.Now().Add(3 * time.Minute) }
-	second := newEnv(t, options{dbPath: dbPath, now: later, noRun: true})
+	clk.Advance(3 * time.Minute)
+	second := newEnv(t, options{dbPath: dbPath, now: clk.Now, noRun: true})
 	// notify_url is part of the trade: deliveries still go to the first site.
-	first.site.setAnswer(func(string, int) (int, string, time.Duration) { return http.StatusOK, "success", 0 })
+	first.site.setAnswer(func(string, int) (int, string) { return http.StatusOK, "success" })
 	second.run(second.sb)
 
-	ds := first.site.waitDeliveries(t, no, 2, 5*time.Second)
+	ds := first.site.waitDeliveries(t, no, 2)
 	assert.Equal(t, firstTry.Form.Get("notify_id"), ds[1].Form.Get("notify_id"))
-	first.site.waitDeliveries(t, queuedNo, 1, 5*time.Second)
+	first.site.waitDeliveries(t, queuedNo, 1)
 	for _, n := range []string{no, queuedNo} {
-		ns := second.waitNotifications(n, 5*time.Second, func(ns []sandbox.Notification) bool {
+		ns := second.waitNotifications(n, func(ns []sandbox.Notification) bool {
 			return len(ns) == 1 && ns[0].State == "delivered"
 		})
 		assert.Equal(t, "delivered", ns[0].State)
 	}
-	assert.Equal(t, 2, second.notifications(no)[0].Attempts)
+	n := second.notifications(no)[0]
+	assert.Equal(t, 2, n.Attempts)
+	require.Len(t, n.Deliveries, 2)
+	retry := n.Deliveries[1]
+	if assert.NotNil(t, retry.ScheduledAt) {
+		assert.WithinDuration(t, n.Deliveries[0].At.Add(2*time.Minute), *retry.ScheduledAt, 0, "due 2 minutes after the first attempt")
+	}
+	assert.WithinDuration(t, clk.Now(), retry.At, 0, "sent when the new instance ran, a minute late")
 }
 
 // TestManualDelivery delivers through POST /sandbox/api/notifications/{id}/deliver.
@@ -231,14 +243,14 @@ func TestManualDelivery(t *testing.T) {
 	e := newEnv(t, options{})
 	c := e.client(payment.MD5)
 	no := newOutTradeNo("manual")
-	e.site.setAnswer(func(_ string, n int) (int, string, time.Duration) {
+	e.site.setAnswer(func(_ string, n int) (int, string) {
 		if n == 1 {
-			return http.StatusServiceUnavailable, "busy", 0
+			return http.StatusServiceUnavailable, "busy"
 		}
-		return http.StatusOK, "success", 0
+		return http.StatusOK, "success"
 	})
 	e.paidTrade(c, e.tradeRequest(payment.ServiceWAP, no))
-	ns := e.waitNotifications(no, 5*time.Second, func(ns []sandbox.Notification) bool {
+	ns := e.waitNotifications(no, func(ns []sandbox.Notification) bool {
 		return len(ns) == 1 && len(ns[0].Deliveries) == 1
 	})
 	assert.Equal(t, "pending", ns[0].State)

@@ -100,8 +100,8 @@ func TestNotifyVerify(t *testing.T) {
 	no, other := newOutTradeNo("nv"), newOutTradeNo("nv")
 	e.paidTrade(c, e.tradeRequest(payment.ServiceWAP, no))
 	e.paidTrade(e.clientFor(md5OnlyPartner, payment.MD5), e.tradeRequest(payment.ServiceWAP, other))
-	id := e.site.waitDeliveries(t, no, 1, 5*time.Second)[0].Form.Get("notify_id")
-	otherID := e.site.waitDeliveries(t, other, 1, 5*time.Second)[0].Form.Get("notify_id")
+	id := e.site.waitDeliveries(t, no, 1)[0].Form.Get("notify_id")
+	otherID := e.site.waitDeliveries(t, other, 1)[0].Form.Get("notify_id")
 	require.Len(t, id, 34)
 
 	verify := func(q url.Values) string {
@@ -153,7 +153,7 @@ func TestNotifyVerify(t *testing.T) {
 		e := newEnv(t, options{now: clk.Now, ttl: -1})
 		no := newOutTradeNo("nvf")
 		e.paidTrade(e.client(payment.MD5), e.tradeRequest(payment.ServiceWAP, no))
-		id := e.site.waitDeliveries(t, no, 1, 5*time.Second)[0].Form.Get("notify_id")
+		id := e.site.waitDeliveries(t, no, 1)[0].Form.Get("notify_id")
 		clk.Advance(30 * 24 * time.Hour)
 		resp, body := e.get(e.gateway() + "?" + q(partner, id).Encode())
 		require.Equal(t, http.StatusOK, resp.StatusCode)

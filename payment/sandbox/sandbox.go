@@ -7,14 +7,18 @@
 // the Alipay app SDK, signed return redirects, asynchronous notifications
 // retried on Alipay's schedule, query, refund and notify_verify, plus a
 // console, a JSON control API and fault injection for tests. Its trades,
-// notifications and refunds live in its own tables of the database it is
-// given, so pending deliveries survive a restart.
+// notifications and refunds live in sandbox_* tables of a database handle of
+// its own, which it migrates itself, so pending deliveries survive a restart.
 //
-// Mount the Sandbox (an http.Handler) under a prefix (the shop uses
-// /sandbox) and run Run in the background for the notifier and the timeout
-// sweeper:
+// Open the handle with OpenSQLite (the file may be the shop's: the tables and
+// the migration record are apart), mount the Sandbox (an http.Handler) under
+// a prefix (the shop uses /sandbox) and run Run in the background for the
+// notifier and the timeout sweeper:
 //
+//	db, err := sandbox.OpenSQLite("sandbox.db")
+//	...
 //	sb, err := sandbox.New(sandbox.Config{DB: db, Prefix: "/sandbox", ...})
+//	...
 //	mux.Handle("/sandbox/", sb)
 //	go sb.Run(ctx)
 //
@@ -48,7 +52,11 @@ type Merchant struct {
 
 // Config configures a Sandbox.
 type Config struct {
-	DB *gorm.DB // the sandbox creates and uses tables named sandbox_*
+	// DB is the sandbox's own handle (see OpenSQLite), not one the shop
+	// uses: New applies the sandbox's migrations on it, recording them in
+	// sandbox_goose_db_version, and the sandbox keeps its tables (named
+	// sandbox_*) there. It may be on the shop's file.
+	DB *gorm.DB
 
 	// Prefix is the path the handler is mounted at, such as "/sandbox".
 	// PublicURL is the scheme and host buyers reach it on, for the QR code
@@ -76,7 +84,7 @@ type Config struct {
 	// Redirects are never followed, whatever its CheckRedirect.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
-	Now        func() time.Time // nil means time.Now
+	Now        func() time.Time // schedules, timeouts and latencies run on it; nil means time.Now
 }
 
 // Sandbox is the local gateway. It is an http.Handler.
@@ -91,13 +99,15 @@ type Sandbox struct {
 	handler   http.Handler
 	pages     *pages
 
-	wake chan struct{} // a notification is due now
+	wake       chan struct{} // a notification is due now
+	afterRound func()        // set by tests only, before Run starts
 
 	mu     sync.Mutex
 	faults Faults
 }
 
-// New checks cfg, creates the sandbox tables and returns the gateway.
+// New checks cfg, brings the sandbox's tables up to date and returns the
+// gateway.
 func New(cfg Config) (*Sandbox, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("sandbox: no database")
@@ -148,8 +158,8 @@ func New(cfg Config) (*Sandbox, error) {
 		}
 		s.merchants[m.Partner] = m
 	}
-	if err := s.db.AutoMigrate(&Trade{}, &Notification{}, &Attempt{}, &Refund{}); err != nil {
-		return nil, fmt.Errorf("sandbox: migrate: %w", err)
+	if err := migrate(context.Background(), s.db, s.log); err != nil {
+		return nil, err
 	}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
@@ -204,22 +214,18 @@ func (s *Sandbox) routes() http.Handler {
 // done. Deliveries pending at shutdown resume at the next Run.
 func (s *Sandbox) Run(ctx context.Context) error {
 	for {
-		now := s.now()
-		nextExpiry, err := s.closeExpired(ctx, now)
+		next, err := s.round(ctx)
 		if err != nil && ctx.Err() == nil {
-			s.log.Error("sandbox: closing expired trades", "err", err)
+			s.log.Error("sandbox: background round", "err", err)
 		}
-		nextNotify, err := s.deliverDue(ctx, now)
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("sandbox: delivering notifications", "err", err)
+		if s.afterRound != nil {
+			s.afterRound()
 		}
 		// Sleep until the next deadline, at most a second (a clock given
 		// in Config.Now may jump); new notifications wake Run at once.
 		wait := time.Second
-		for _, next := range []time.Time{nextExpiry, nextNotify} {
-			if !next.IsZero() && next.Sub(s.now()) < wait {
-				wait = max(next.Sub(s.now()), 0)
-			}
+		if !next.IsZero() {
+			wait = min(wait, max(next.Sub(s.now()), 0))
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -231,6 +237,26 @@ func (s *Sandbox) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// round closes the trades past their timeout and delivers the notifications
+// due, both as of the sandbox's now, and returns the earliest deadline left
+// (zero if there is none).
+func (s *Sandbox) round(ctx context.Context) (time.Time, error) {
+	now := s.now()
+	nextExpiry, errExpiry := s.closeExpired(ctx, now)
+	if errExpiry != nil {
+		errExpiry = fmt.Errorf("closing expired trades: %w", errExpiry)
+	}
+	nextNotify, errNotify := s.deliverDue(ctx, now)
+	if errNotify != nil {
+		errNotify = fmt.Errorf("delivering notifications: %w", errNotify)
+	}
+	next := nextExpiry
+	if next.IsZero() || !nextNotify.IsZero() && nextNotify.Before(next) {
+		next = nextNotify
+	}
+	return next, errors.Join(errExpiry, errNotify)
 }
 
 // now is the sandbox's clock, in UTC: SQLite compares the stored times

@@ -1,20 +1,17 @@
 package sandbox_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/stretchr/testify/require"
 )
 
 // delivery is one request the merchant site received.
 type delivery struct {
-	At          time.Time
 	Path        string
 	Body        []byte
 	ContentType string
@@ -22,13 +19,15 @@ type delivery struct {
 }
 
 // answer is how the merchant site replies to the n-th (1-based) notification
-// of an out_trade_no.
-type answer func(outTradeNo string, n int) (status int, body string, delay time.Duration)
+// of an out_trade_no. A test that wants a slow answer moves the sandbox's
+// clock in it: the sandbox measures latency on its clock.
+type answer func(outTradeNo string, n int) (status int, body string)
 
 // site is the merchant's server: it records notifications (POST /notify)
 // and answers them as told.
 type site struct {
-	srv *httptest.Server
+	srv     *httptest.Server
+	arrived *event // fired after each request is recorded
 
 	mu     sync.Mutex
 	got    []delivery
@@ -37,20 +36,19 @@ type site struct {
 }
 
 func newSite(t *testing.T) *site {
-	s := &site{counts: map[string]int{}}
+	s := &site{counts: map[string]int{}, arrived: newEvent()}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
 	return s
 }
 
 func (s *site) serve(w http.ResponseWriter, r *http.Request) {
-	at := time.Now()
 	body, _ := io.ReadAll(r.Body)
 	form, _ := url.ParseQuery(string(body))
 	if len(form) == 0 {
 		form = r.URL.Query()
 	}
-	d := delivery{At: at, Path: r.URL.Path, Body: body, ContentType: r.Header.Get("Content-Type"), Form: form}
+	d := delivery{Path: r.URL.Path, Body: body, ContentType: r.Header.Get("Content-Type"), Form: form}
 	s.mu.Lock()
 	s.got = append(s.got, d)
 	no := form.Get("out_trade_no")
@@ -58,12 +56,10 @@ func (s *site) serve(w http.ResponseWriter, r *http.Request) {
 	n := s.counts[no]
 	ans := s.answer
 	s.mu.Unlock()
-	status, text, delay := http.StatusOK, "success", time.Duration(0)
+	s.arrived.fire()
+	status, text := http.StatusOK, "success"
 	if ans != nil && r.URL.Path == "/notify" {
-		status, text, delay = ans(no, n)
-	}
-	if delay > 0 {
-		time.Sleep(delay)
+		status, text = ans(no, n)
 	}
 	if status >= 300 && status < 400 {
 		// Elsewhere answers success: only a client that follows
@@ -94,19 +90,16 @@ func (s *site) deliveries(outTradeNo string) []delivery {
 }
 
 // waitDeliveries waits until at least n notifications of outTradeNo arrived.
-func (s *site) waitDeliveries(t *testing.T, outTradeNo string, n int, within time.Duration) []delivery {
+func (s *site) waitDeliveries(t *testing.T, outTradeNo string, n int) []delivery {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ds := s.deliveries(outTradeNo)
-		if len(ds) >= n {
-			return ds
-		}
-		if time.Now().After(deadline) {
-			require.FailNowf(t, "notifications missing", "%d of %d notifications of %s arrived within %s", len(ds), n, outTradeNo, within)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	var ds []delivery
+	await(t, s.arrived, func() bool {
+		ds = s.deliveries(outTradeNo)
+		return len(ds) >= n
+	}, func() string {
+		return fmt.Sprintf("%d of %d notifications of %s arrived", len(ds), n, outTradeNo)
+	})
+	return ds
 }
 
 func (s *site) notifyURL() string { return s.srv.URL + "/notify" }

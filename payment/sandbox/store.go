@@ -74,17 +74,21 @@ const (
 	stateGaveUp    = "gave_up"
 )
 
-// Attempt is one POST of a notification to the merchant.
+// Attempt is one POST of a notification to the merchant. ScheduledAt is
+// when the retry schedule had it due and At when it went out, later if the
+// notifier was busy or stopped; manual attempts, and those recorded before
+// the sandbox kept the schedule, have no ScheduledAt.
 type Attempt struct {
-	ID             uint      `gorm:"primaryKey" json:"-"`
-	NotificationID uint      `gorm:"not null;index" json:"-"`
-	At             time.Time `json:"at"`
-	StatusCode     int       `json:"status_code"`
-	Body           string    `json:"body"` // the first 200 bytes of the answer
-	LatencyMS      int64     `json:"latency_ms"`
-	Error          string    `json:"error,omitempty"`
-	Success        bool      `json:"success"`
-	Manual         bool      `json:"manual"`
+	ID             uint       `gorm:"primaryKey" json:"-"`
+	NotificationID uint       `gorm:"not null;index" json:"-"`
+	ScheduledAt    *time.Time `json:"scheduled_at,omitempty"`
+	At             time.Time  `json:"at"`
+	StatusCode     int        `json:"status_code"`
+	Body           string     `json:"body"` // the first 200 bytes of the answer
+	LatencyMS      int64      `json:"latency_ms"`
+	Error          string     `json:"error,omitempty"`
+	Success        bool       `json:"success"`
+	Manual         bool       `json:"manual"`
 }
 
 // TableName keeps the sandbox's tables apart from the shop's.
