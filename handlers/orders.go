@@ -59,7 +59,7 @@ func (s *Server) order(c *gin.Context) {
 
 func (s *Server) orderPage(c *gin.Context, o *models.Order) orderPage {
 	p := orderPage{page: s.newPage(c, "order.title"), Order: o, Total: formatPrice(o.TotalMinor, s.currency)}
-	p.Title = p.Lang.T("order.title") + " " + o.OrderNo
+	p.Title = p.Lang.Tf("order.number", "OrderNo", o.OrderNo)
 	p.StatusText = p.Lang.T("order." + string(o.Status))
 	for _, l := range o.Lines {
 		p.Lines = append(p.Lines, lineView{Name: l.Name, Quantity: l.Quantity,

@@ -1,6 +1,6 @@
-// Package views holds the shop's HTML templates, embedded in the binary.
-// Each page is its own template set (the layout plus that page), so pages
-// cannot overwrite each other's blocks.
+// Package views holds the shop's HTML templates and message catalogs,
+// embedded in the binary. Each page is its own template set (the layout
+// plus that page), so pages cannot overwrite each other's blocks.
 package views
 
 import (
@@ -14,6 +14,21 @@ import (
 
 //go:embed layout.html pages/*.html
 var files embed.FS
+
+//go:embed locales/*.json
+var locales embed.FS
+
+// Locales returns the message catalogs, one go-i18n JSON file per language
+// named by its tag (en.json, zh.json). They live beside the templates that
+// use them, so a page and its words change in one place; the handlers load
+// them, since the handlers also need messages outside pages (API errors).
+func Locales() fs.FS {
+	sub, err := fs.Sub(locales, "locales")
+	if err != nil {
+		panic(err) // fs.Sub fails only on an invalid path, and "locales" is valid
+	}
+	return sub
+}
 
 // Set is the parsed templates, one per page.
 type Set struct {
