@@ -35,10 +35,10 @@ overwritten.`, stdout)
 	if err != nil {
 		return err
 	}
-	if err := writeNew(*priv, privPEM, 0o600); err != nil {
+	if err := writeNewFile(*priv, privPEM, 0o600); err != nil {
 		return err
 	}
-	if err := writeNew(*pub, pubB64, 0o644); err != nil {
+	if err := writeNewFile(*pub, pubB64, 0o644); err != nil {
 		os.Remove(*priv)
 		return err
 	}
@@ -50,24 +50,4 @@ overwritten.`, stdout)
 		"Then set ALIPAY_PRIVATE_KEY_FILE=%s\n"+
 		"and put Alipay's own public key (download it from the portal) in ALIPAY_PUBLIC_KEY_FILE.\n", pubB64, *priv)
 	return out.Flush()
-}
-
-// writeNew creates name with data, failing if it exists.
-func writeNew(name string, data []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("%s already exists; refusing to overwrite a key (move it away or choose another file)", name)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(name)
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	return nil
 }

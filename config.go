@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -16,14 +17,16 @@ import (
 // the local sandbox when ALIPAY_PARTNER is unset.
 const sandboxPartner = "2088101122136241"
 
-// config is the shop's configuration (architecture §3.3): environment
-// variables, mirrored by a few flags.
+// config is the shop's configuration: environment variables, a few
+// mirrored by flags. Every variable is declared once, in settings, with
+// whether it is secret, so the start log cannot show a secret by mistake.
 type config struct {
-	Addr          string
-	BaseURL       string
-	DBPath        string
-	AdminPassword string
-	SessionKey    string
+	Addr           string
+	BaseURL        string // empty until known: in sandbox mode it follows the port of Addr
+	DBPath         string
+	TrustedProxies []string
+	AdminPassword  string
+	SessionKey     string
 
 	Gateway        string // empty: sandbox mode
 	Partner        string
@@ -37,6 +40,42 @@ type config struct {
 
 	TimeScale float64 // SANDBOX_TIME_SCALE
 	LogLevel  string
+
+	// raw holds every variable as read, by name, for the start log.
+	raw map[string]string
+	// generated names the secrets the shop generated itself (rather than
+	// read from the environment), with the file they are kept in.
+	generated map[string]string
+}
+
+// setting is one configuration variable.
+type setting struct {
+	env    string
+	def    string
+	flag   string // the flag mirroring it, if any
+	usage  string
+	secret bool // never logged, only whether it is set
+}
+
+// settings lists every variable the shop reads.
+var settings = []setting{
+	{env: "ADDR", def: ":8080", flag: "addr", usage: "listen address"},
+	{env: "BASE_URL", flag: "base-url", usage: "public base URL; notify_url and return_url are built from it"},
+	{env: "DB_PATH", def: "shop.db", flag: "db", usage: "SQLite file"},
+	{env: "TRUSTED_PROXIES", usage: "comma-separated CIDRs of proxies whose X-Forwarded-For is believed"},
+	{env: "ADMIN_PASSWORD", secret: true},
+	{env: "SESSION_KEY", secret: true},
+	{env: "ALIPAY_GATEWAY"},
+	{env: "ALIPAY_PARTNER"},
+	{env: "ALIPAY_SIGN_TYPE", def: "RSA2"},
+	{env: "ALIPAY_MD5_KEY", secret: true},
+	{env: "ALIPAY_PRIVATE_KEY_FILE"},
+	{env: "ALIPAY_PUBLIC_KEY_FILE"},
+	{env: "ALIPAY_CURRENCY", def: "USD"},
+	{env: "ALIPAY_NOTIFY_VERIFY", def: "true"},
+	{env: "ALIPAY_TIMEOUT", def: "30m"},
+	{env: "SANDBOX_TIME_SCALE", def: "1"},
+	{env: "LOG_LEVEL", def: "info"},
 }
 
 // Sandbox reports whether the shop runs against its own local gateway.
@@ -48,47 +87,74 @@ func (c *config) KeyDir() string { return c.DBPath + ".keys" }
 // loadConfig reads the environment, then flags, and validates everything
 // that can be checked without touching files.
 func loadConfig(args []string, getenv func(string) string, out io.Writer) (*config, error) {
-	env := func(k, def string) string {
-		if v := strings.TrimSpace(getenv(k)); v != "" {
-			return v
-		}
-		return def
-	}
-	c := &config{
-		Addr: env("ADDR", ":8080"), BaseURL: env("BASE_URL", "http://localhost:8080"), DBPath: env("DB_PATH", "shop.db"),
-		AdminPassword: getenv("ADMIN_PASSWORD"), SessionKey: getenv("SESSION_KEY"), Gateway: env("ALIPAY_GATEWAY", ""),
-		Partner: env("ALIPAY_PARTNER", ""), SignType: payment.SignType(env("ALIPAY_SIGN_TYPE", "RSA2")),
-		MD5Key: getenv("ALIPAY_MD5_KEY"), PrivateKeyFile: env("ALIPAY_PRIVATE_KEY_FILE", ""),
-		PublicKeyFile: env("ALIPAY_PUBLIC_KEY_FILE", ""), Currency: payment.Currency(env("ALIPAY_CURRENCY", "USD")),
-		Timeout: env("ALIPAY_TIMEOUT", "30m"), LogLevel: env("LOG_LEVEL", "info"),
-	}
+	raw := make(map[string]string, len(settings))
 	fs := flag.NewFlagSet("shop serve", flag.ContinueOnError)
 	fs.SetOutput(out)
-	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (ADDR)")
-	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public base URL (BASE_URL)")
-	fs.StringVar(&c.DBPath, "db", c.DBPath, "SQLite file (DB_PATH)")
+	flags := map[string]*string{}
+	for _, s := range settings {
+		v := strings.TrimSpace(getenv(s.env))
+		if v == "" {
+			v = s.def
+		}
+		raw[s.env] = v
+		if s.flag != "" {
+			flags[s.env] = fs.String(s.flag, v, s.usage+" ("+s.env+")")
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	for env, v := range flags {
+		raw[env] = strings.TrimSpace(*v)
+	}
+	c := &config{
+		Addr: raw["ADDR"], BaseURL: raw["BASE_URL"], DBPath: raw["DB_PATH"],
+		AdminPassword: raw["ADMIN_PASSWORD"], SessionKey: raw["SESSION_KEY"], Gateway: raw["ALIPAY_GATEWAY"],
+		Partner: raw["ALIPAY_PARTNER"], SignType: payment.SignType(raw["ALIPAY_SIGN_TYPE"]), MD5Key: raw["ALIPAY_MD5_KEY"],
+		PrivateKeyFile: raw["ALIPAY_PRIVATE_KEY_FILE"], PublicKeyFile: raw["ALIPAY_PUBLIC_KEY_FILE"],
+		Currency: payment.Currency(raw["ALIPAY_CURRENCY"]), Timeout: raw["ALIPAY_TIMEOUT"], LogLevel: raw["LOG_LEVEL"],
+		raw: raw, generated: map[string]string{},
+	}
 	var err error
-	if c.NotifyVerify, err = strconv.ParseBool(env("ALIPAY_NOTIFY_VERIFY", "true")); err != nil {
+	if c.NotifyVerify, err = strconv.ParseBool(raw["ALIPAY_NOTIFY_VERIFY"]); err != nil {
 		return nil, fmt.Errorf("ALIPAY_NOTIFY_VERIFY must be true or false")
 	}
-	if c.TimeScale, err = strconv.ParseFloat(env("SANDBOX_TIME_SCALE", "1"), 64); err != nil || c.TimeScale <= 0 || c.TimeScale > 1e7 {
+	if c.TimeScale, err = strconv.ParseFloat(raw["SANDBOX_TIME_SCALE"], 64); err != nil || c.TimeScale <= 0 || c.TimeScale > 1e7 {
 		return nil, fmt.Errorf("SANDBOX_TIME_SCALE must be a positive number")
+	}
+	if c.TrustedProxies, err = parseProxies(raw["TRUSTED_PROXIES"]); err != nil {
+		return nil, err
 	}
 	return c, c.validate()
 }
 
-func (c *config) validate() error {
-	u, err := url.Parse(c.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || (u.Path != "" && u.Path != "/") {
-		return fmt.Errorf("BASE_URL %q must be a scheme and host, like https://shop.example.com", c.BaseURL)
+// parseProxies reads TRUSTED_PROXIES: CIDRs or single addresses, separated
+// by commas or spaces.
+func parseProxies(s string) ([]string, error) {
+	var out []string
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return nil, fmt.Errorf("TRUSTED_PROXIES: %q is neither an IP address nor a CIDR such as 10.0.0.0/8", p)
+		}
+		out = append(out, p)
 	}
-	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	return out, nil
+}
+
+func (c *config) validate() error {
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || (u.Path != "" && u.Path != "/") {
+			return fmt.Errorf("BASE_URL %q must be a scheme and host, like https://shop.example.com", c.BaseURL)
+		}
+		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("ADDR %q must be host:port or :port, like :8080", c.Addr)
+	}
 	if c.DBPath == "" {
 		return fmt.Errorf("DB_PATH must not be empty")
 	}
@@ -110,6 +176,7 @@ func (c *config) validate() error {
 	if c.Sandbox() {
 		if c.Partner == "" {
 			c.Partner = sandboxPartner
+			c.raw["ALIPAY_PARTNER"] = sandboxPartner + " (the sandbox's)"
 		}
 		return nil
 	}
@@ -123,10 +190,28 @@ func (c *config) validate() error {
 	if c.SignType != payment.MD5 && (c.PrivateKeyFile == "" || c.PublicKeyFile == "") {
 		return fmt.Errorf("ALIPAY_SIGN_TYPE=%s needs ALIPAY_PRIVATE_KEY_FILE and ALIPAY_PUBLIC_KEY_FILE", c.SignType)
 	}
+	if c.BaseURL == "" {
+		return fmt.Errorf("BASE_URL is required with ALIPAY_GATEWAY: it is where Alipay sends notifications, like https://shop.example.com")
+	}
 	if !strings.HasPrefix(c.BaseURL, "https://") {
 		return fmt.Errorf("BASE_URL must be https:// when talking to the real Alipay (it is where notify_url points)")
 	}
 	return nil
+}
+
+// resolveBaseURL sets BASE_URL, when it was not configured, from the
+// address the server listens on: http://localhost:<port>. Only sandbox
+// mode gets here without one.
+func (c *config) resolveBaseURL(listening net.Addr) {
+	if c.BaseURL != "" {
+		return
+	}
+	port := "8080"
+	if a, ok := listening.(*net.TCPAddr); ok {
+		port = strconv.Itoa(a.Port)
+	}
+	c.BaseURL = "http://localhost:" + port
+	c.raw["BASE_URL"] = c.BaseURL + " (from ADDR)"
 }
 
 // allowedTimeout: the value is sent both as timeout_rule (H5, desktop) and
@@ -140,20 +225,27 @@ func allowedTimeout(s string) bool {
 	return false
 }
 
-// logValue lists the configuration with secrets masked, for the start log.
+// logValue lists the configuration for the start log: every variable by
+// its lower-case name, secrets as whether they are set or generated.
 func (c *config) logValue() []any {
-	mask := func(s string) string {
-		if s == "" {
-			return "(unset)"
+	attrs := make([]any, 0, 2*len(settings)+2)
+	for _, s := range settings {
+		v := c.raw[s.env]
+		switch {
+		case c.generated[s.env] != "":
+			v = "(generated, in " + c.generated[s.env] + ")"
+		case s.secret:
+			switch {
+			case v == "":
+				v = "(unset)"
+			default:
+				v = "(set, " + strconv.Itoa(len(v)) + " chars)"
+			}
 		}
-		return "(set, " + strconv.Itoa(len(s)) + " chars)"
+		attrs = append(attrs, strings.ToLower(s.env), v)
 	}
-	gateway := c.Gateway
 	if c.Sandbox() {
-		gateway = "(sandbox) " + c.BaseURL + "/sandbox/gateway.do"
+		attrs = append(attrs, "mode", "sandbox: "+c.BaseURL+"/sandbox/gateway.do")
 	}
-	return []any{"addr", c.Addr, "base_url", c.BaseURL, "db", c.DBPath, "gateway", gateway, "partner", c.Partner,
-		"sign_type", c.SignType, "currency", c.Currency, "timeout", c.Timeout, "notify_verify", c.NotifyVerify,
-		"md5_key", mask(c.MD5Key), "private_key_file", c.PrivateKeyFile, "public_key_file", c.PublicKeyFile,
-		"session_key", mask(c.SessionKey), "admin_password", mask(c.AdminPassword), "sandbox_time_scale", c.TimeScale}
+	return attrs
 }

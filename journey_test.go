@@ -22,8 +22,18 @@ import (
 // testShop is the whole application (shop and mounted sandbox) on a real
 // loopback server with a real SQLite file.
 type testShop struct {
-	URL string
-	app *app
+	URL  string
+	app  *app
+	http *http.Client // for API and sandbox calls; its own transport, never shared
+}
+
+// newClient returns an HTTP client with a transport of its own: a test
+// server's Close closes the idle connections of http.DefaultTransport,
+// which would break requests in flight in parallel tests.
+func newClient(t testing.TB) *http.Client {
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
 }
 
 // startShop wires the app exactly as serve does, with env as the
@@ -39,7 +49,7 @@ func startShop(t *testing.T, env map[string]string) *testShop {
 	}
 	cfg, err := loadConfig(nil, func(k string) string { return vars[k] }, io.Discard)
 	require.NoError(t, err)
-	a, err := newApp(cfg, newLogger(io.Discard, "error"))
+	a, err := newApp(context.Background(), cfg, newLogger(io.Discard, "error"))
 	require.NoError(t, err)
 	srv.Config.Handler = a.handler
 	srv.Start()
@@ -56,7 +66,7 @@ func startShop(t *testing.T, env map[string]string) *testShop {
 		srv.Close()
 		require.NoError(t, a.Close())
 	})
-	return &testShop{URL: base, app: a}
+	return &testShop{URL: base, app: a, http: newClient(t)}
 }
 
 // shopper is a browser: a cookie jar, no automatic redirects, a user agent.
@@ -69,9 +79,11 @@ type shopper struct {
 func newShopper(t *testing.T, ua string) *shopper {
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
+	c := newClient(t)
 	return &shopper{t: t, ua: ua, client: &http.Client{
+		Transport:     c.Transport,
 		Jar:           jar,
-		Timeout:       20 * time.Second,
+		Timeout:       30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }
@@ -175,7 +187,7 @@ func TestJourney(t *testing.T) {
 			assert.NotContains(t, page, `http-equiv="refresh"`)
 
 			// Exactly one notification, delivered on its first attempt.
-			notes := sandboxNotifications(t, shop, orderNo)
+			notes := waitDelivered(t, shop, orderNo)
 			require.Len(t, notes, 1)
 			assert.Equal(t, "delivered", notes[0].State)
 			require.Len(t, notes[0].Deliveries, 1)
@@ -191,7 +203,7 @@ func TestJourneyApp(t *testing.T) {
 	for _, signType := range []string{"RSA", "RSA2"} {
 		t.Run(signType, func(t *testing.T) {
 			shop := startShop(t, map[string]string{"ALIPAY_SIGN_TYPE": signType})
-			res, err := http.Post(shop.URL+"/api/orders", "application/json",
+			res, err := shop.http.Post(shop.URL+"/api/orders", "application/json",
 				strings.NewReader(`{"items":[{"product_id":2,"quantity":1}],"channel":"app"}`))
 			require.NoError(t, err)
 			var created struct {
@@ -205,7 +217,7 @@ func TestJourneyApp(t *testing.T) {
 			assert.Equal(t, "56.00", created.TotalFee)
 			assert.Contains(t, created.OrderString, `&sign_type="`+signType+`"`)
 
-			res, err = http.Post(shop.URL+"/sandbox/app/pay", "text/plain", strings.NewReader(created.OrderString))
+			res, err = shop.http.Post(shop.URL+"/sandbox/app/pay", "text/plain", strings.NewReader(created.OrderString))
 			require.NoError(t, err)
 			var result struct {
 				ResultStatus string `json:"resultStatus"`
@@ -220,30 +232,43 @@ func TestJourneyApp(t *testing.T) {
 	}
 }
 
-// waitPaid polls the public order API until the notification has marked
-// the order paid.
+// waitPaid waits until the notification has marked the order paid, as the
+// public order API shows it. The bound is generous: a busy machine only
+// makes it take longer, never fail.
 func waitPaid(t *testing.T, shop *testShop, orderNo string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		res, err := http.Get(shop.URL + "/api/orders/" + orderNo)
-		require.NoError(t, err)
+	var status, tradeNo string
+	require.Eventually(t, func() bool {
+		res, err := shop.http.Get(shop.URL + "/api/orders/" + orderNo)
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
 		var o struct {
 			Status  string `json:"status"`
 			TradeNo string `json:"trade_no"`
 		}
-		require.NoError(t, json.NewDecoder(res.Body).Decode(&o))
-		res.Body.Close()
-		if o.Status == "paid" {
-			assert.Regexp(t, `^[0-9]{28}$`, o.TradeNo)
-			return
+		if json.NewDecoder(res.Body).Decode(&o) != nil {
+			return false
 		}
-		require.Equal(t, "pending", o.Status)
-		if time.Now().After(deadline) {
-			t.Fatalf("order %s still %s after 15s", orderNo, o.Status)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		status, tradeNo = o.Status, o.TradeNo
+		return o.Status != "pending"
+	}, time.Minute, 10*time.Millisecond, "order %s never left pending", orderNo)
+	require.Equal(t, "paid", status)
+	assert.Regexp(t, `^[0-9]{28}$`, tradeNo)
+}
+
+// waitDelivered waits until the sandbox has recorded the shop's answer to
+// the order's notification: it records it after the shop answered, so
+// the order can be paid a moment before the delivery shows.
+func waitDelivered(t *testing.T, shop *testShop, orderNo string) []sandboxNotification {
+	t.Helper()
+	var notes []sandboxNotification
+	require.Eventually(t, func() bool {
+		notes = sandboxNotifications(t, shop, orderNo)
+		return len(notes) > 0 && notes[0].State != "pending"
+	}, time.Minute, 10*time.Millisecond, "the notification of %s was never answered", orderNo)
+	return notes
 }
 
 type sandboxNotification struct {
@@ -257,7 +282,7 @@ type sandboxNotification struct {
 
 func sandboxNotifications(t *testing.T, shop *testShop, orderNo string) []sandboxNotification {
 	t.Helper()
-	res, err := http.Get(shop.URL + "/sandbox/api/notifications?out_trade_no=" + orderNo)
+	res, err := shop.http.Get(shop.URL + "/sandbox/api/notifications?out_trade_no=" + orderNo)
 	require.NoError(t, err)
 	defer res.Body.Close()
 	var out struct {

@@ -26,7 +26,8 @@ type credentials struct {
 // loadCredentials reads the configured key files and, where the
 // configuration leaves a key unset, generates it on first run and keeps it
 // in the key directory beside the database (sandbox mode only for Alipay
-// keys). Nothing secret is ever read from the repository.
+// keys), noting in c.generated which ones it did. Nothing secret is ever
+// read from the repository.
 func loadCredentials(c *config) (*credentials, error) {
 	cr := &credentials{MD5Key: c.MD5Key}
 	dir := c.KeyDir()
@@ -35,6 +36,9 @@ func loadCredentials(c *config) (*credentials, error) {
 		return nil, err
 	}
 	cr.SessionKeys = sess
+	if c.SessionKey == "" {
+		c.generated["SESSION_KEY"] = filepath.Join(dir, "session_key")
+	}
 	if c.PrivateKeyFile != "" {
 		if cr.PrivateKey, err = readPrivateKey(c.PrivateKeyFile); err != nil {
 			return nil, fmt.Errorf("ALIPAY_PRIVATE_KEY_FILE: %w", err)
@@ -54,20 +58,25 @@ func loadCredentials(c *config) (*credentials, error) {
 		return cr, nil
 	}
 	if cr.PrivateKey == nil {
-		if cr.PrivateKey, err = generatedRSA(filepath.Join(dir, "merchant_private_key.pem")); err != nil {
+		path := filepath.Join(dir, "merchant_private_key.pem")
+		if cr.PrivateKey, err = generatedRSA(path); err != nil {
 			return nil, err
 		}
+		c.generated["ALIPAY_PRIVATE_KEY_FILE"] = path
 	}
 	if cr.SandboxKey, err = generatedRSA(filepath.Join(dir, "sandbox_alipay_private_key.pem")); err != nil {
 		return nil, err
 	}
 	if cr.AlipayPublicKey == nil {
 		cr.AlipayPublicKey = &cr.SandboxKey.PublicKey
+		c.generated["ALIPAY_PUBLIC_KEY_FILE"] = filepath.Join(dir, "sandbox_alipay_private_key.pem") + ", the sandbox's own"
 	}
 	if cr.MD5Key == "" {
-		if cr.MD5Key, err = generatedMD5(filepath.Join(dir, "md5_key")); err != nil {
+		path := filepath.Join(dir, "md5_key")
+		if cr.MD5Key, err = generatedMD5(path); err != nil {
 			return nil, err
 		}
+		c.generated["ALIPAY_MD5_KEY"] = path
 	}
 	return cr, nil
 }
@@ -100,7 +109,7 @@ func generatedRSA(path string) (*rsa.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeSecret(path, priv); err != nil {
+	if err := writeNewFile(path, priv, 0o600); err != nil {
 		return nil, err
 	}
 	return payment.ParsePrivateKey(priv)
@@ -121,7 +130,7 @@ func generatedMD5(path string) (string, error) {
 	for i := range b {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
-	return string(b), writeSecret(path, append(b, '\n'))
+	return string(b), writeNewFile(path, append(b, '\n'), 0o600)
 }
 
 // sessionKeys returns the cookie keys: SESSION_KEY (hex, at least 32
@@ -149,7 +158,7 @@ func sessionKeys(configured, dir string) ([][]byte, error) {
 			if _, err := rand.Read(raw); err != nil {
 				return nil, err
 			}
-			if err := writeSecret(path, []byte(hex.EncodeToString(raw)+"\n")); err != nil {
+			if err := writeNewFile(path, []byte(hex.EncodeToString(raw)+"\n"), 0o600); err != nil {
 				return nil, err
 			}
 		default:
@@ -162,18 +171,27 @@ func sessionKeys(configured, dir string) ([][]byte, error) {
 	return [][]byte{raw, nil}, nil // authentication only
 }
 
-// writeSecret creates a file readable by its owner only, never overwriting.
-func writeSecret(path string, data []byte) error {
+// writeNewFile creates path (and its directory, owner-only) with data and
+// mode, never overwriting: keys are not replaced behind anyone's back. A
+// file that could not be written completely is removed.
+func writeNewFile(path string, data []byte, mode os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s already exists; refusing to overwrite a key (move it away or choose another file)", path)
+	}
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return f.Close()
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }

@@ -18,7 +18,7 @@ import (
 // and pay URL.
 func apiOrder(t *testing.T, shop *testShop, body string) (orderNo, payURL string) {
 	t.Helper()
-	res, err := http.Post(shop.URL+"/api/orders", "application/json", strings.NewReader(body))
+	res, err := shop.http.Post(shop.URL+"/api/orders", "application/json", strings.NewReader(body))
 	require.NoError(t, err)
 	defer res.Body.Close()
 	require.Equal(t, http.StatusCreated, res.StatusCode)
@@ -34,7 +34,7 @@ func putFaults(t *testing.T, shop *testShop, faults string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPut, shop.URL+"/sandbox/api/faults", strings.NewReader(faults))
 	require.NoError(t, err)
-	res, err := http.DefaultClient.Do(req)
+	res, err := shop.http.Do(req)
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode)
@@ -66,7 +66,7 @@ func TestReconcilePaysFromQuery(t *testing.T) {
 	res, body := b.do("GET", payURL, nil)
 	cashier := follow(t, res, body)
 	b.do("GET", cashier, nil)
-	res, err := http.Post(shop.URL+"/sandbox/api/trades/"+orderNo+"/pay", "application/json", nil)
+	res, err := shop.http.Post(shop.URL+"/sandbox/api/trades/"+orderNo+"/pay", "application/json", nil)
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode)
@@ -79,7 +79,7 @@ func TestReconcilePaysFromQuery(t *testing.T) {
 
 	putFaults(t, shop, `{}`)
 	expireOrder(t, shop, orderNo, time.Minute)
-	require.NoError(t, shop.app.server.ReconcileOnce(context.Background()))
+	require.NoError(t, shop.app.reconciler.Once(context.Background()))
 	assert.Equal(t, models.StatusPaid, orderStatus(t, shop, orderNo))
 }
 
@@ -96,7 +96,7 @@ func TestReconcileClosesUnpaid(t *testing.T) {
 	expireOrder(t, shop, fresh, time.Minute)
 	expireOrder(t, shop, old, time.Hour)
 
-	require.NoError(t, shop.app.server.ReconcileOnce(ctx))
+	require.NoError(t, shop.app.reconciler.Once(ctx))
 	assert.Equal(t, models.StatusPending, orderStatus(t, shop, fresh), "within the grace period")
 	assert.Equal(t, models.StatusClosed, orderStatus(t, shop, old))
 	after, err := shop.app.db.ProductsByID(ctx, []uint{4})

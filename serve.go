@@ -13,27 +13,36 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
 
 	"shop/handlers"
 	"shop/models"
 	"shop/payment"
 	"shop/payment/sandbox"
+	"shop/reconcile"
+	"shop/settle"
 )
+
+// reconcileEvery is how often pending orders past their expiry are
+// settled with single_trade_query.
+const reconcileEvery = time.Minute
 
 // app is the wired shop: its HTTP handler, its background workers and what
 // must be closed at the end. serve runs it; tests run it on httptest.
 type app struct {
-	cfg     *config
-	log     *slog.Logger
-	db      *models.DB
-	server  *handlers.Server
-	sandbox *sandbox.Sandbox // nil unless in sandbox mode
-	handler http.Handler
+	cfg        *config
+	log        *slog.Logger
+	db         *models.DB
+	sandboxDB  *gorm.DB // the sandbox's own handle; nil outside sandbox mode
+	sandbox    *sandbox.Sandbox
+	reconciler *reconcile.Reconciler
+	handler    http.Handler
 }
 
-// newApp opens the database, loads or generates keys, and builds the
-// Alipay client, the sandbox (in sandbox mode) and the handlers.
-func newApp(cfg *config, log *slog.Logger) (*app, error) {
+// newApp opens the database (migrating it), loads or generates keys, and
+// builds the Alipay client, the sandbox (in sandbox mode), the settler, the
+// reconciler and the handlers. cfg.BaseURL must be known.
+func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	gin.SetMode(gin.ReleaseMode) // gin's mode is process-wide; debug mode only adds noise
 	cr, err := loadCredentials(cfg)
 	if err != nil {
@@ -51,30 +60,51 @@ func newApp(cfg *config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid Alipay configuration: %w", err)
 	}
-	db, err := models.Open(cfg.DBPath, log)
+	db, err := models.Open(ctx, cfg.DBPath, log)
 	if err != nil {
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log, db: db}
-	if err := a.wire(client, cr); err != nil {
-		db.Close()
+	if err := a.wire(ctx, client, cr); err != nil {
+		a.Close()
 		return nil, err
 	}
 	return a, nil
 }
 
-func (a *app) wire(client *payment.Client, cr *credentials) error {
-	ctx := context.Background()
-	if err := a.db.SeedCatalog(ctx, string(a.cfg.Currency), a.cfg.Currency.Exponent()); err != nil {
+func (a *app) wire(ctx context.Context, client *payment.Client, cr *credentials) error {
+	cur := string(a.cfg.Currency)
+	if err := a.db.SeedCatalog(ctx, cur, a.cfg.Currency.Exponent()); err != nil {
 		return err
 	}
+	if err := a.db.CheckCatalogCurrency(ctx, cur); err != nil {
+		var ce *models.CurrencyError
+		if errors.As(err, &ce) {
+			return fmt.Errorf("%w; ALIPAY_CURRENCY is %s. Set ALIPAY_CURRENCY=%s to keep selling this catalog, "+
+				"or reprice the products in %s before changing the settlement currency (orders keep the currency they were made in)",
+				err, cur, ce.Stored[0], cur)
+		}
+		return err
+	}
+	settler := settle.New(settle.Config{Store: a.db, Alipay: client, NotifyVerify: a.cfg.NotifyVerify,
+		Logger: a.log.With("component", "settle")})
+	a.reconciler = reconcile.New(reconcile.Config{Store: a.db, Alipay: client, Settler: settler,
+		Logger: a.log.With("component", "reconcile")})
 	hcfg := handlers.Config{
-		Store: a.db, Alipay: client, Logger: a.log, BaseURL: a.cfg.BaseURL, Currency: a.cfg.Currency,
-		Timeout: a.cfg.Timeout, NotifyVerify: a.cfg.NotifyVerify, SessionKeys: cr.SessionKeys,
+		Store: a.db, Alipay: client, Notifier: settler, Logger: a.log, BaseURL: a.cfg.BaseURL,
+		Currency: a.cfg.Currency, Timeout: a.cfg.Timeout, TrustedProxies: a.cfg.TrustedProxies,
+		SessionKeys: cr.SessionKeys,
 	}
 	if a.cfg.Sandbox() {
+		// The sandbox keeps its tables in the same file through a handle
+		// of its own, and migrates them itself.
+		sdb, err := sandbox.OpenSQLite(a.cfg.DBPath)
+		if err != nil {
+			return fmt.Errorf("sandbox database: %w", err)
+		}
+		a.sandboxDB = sdb
 		sb, err := sandbox.New(sandbox.Config{
-			DB: a.db.Gorm(), Prefix: "/sandbox", PublicURL: a.cfg.BaseURL, AlipayKey: cr.SandboxKey,
+			DB: sdb, Prefix: "/sandbox", PublicURL: a.cfg.BaseURL, AlipayKey: cr.SandboxKey,
 			Merchants: []sandbox.Merchant{{Partner: a.cfg.Partner, MD5Key: cr.MD5Key, PublicKey: &cr.PrivateKey.PublicKey}},
 			TimeScale: a.cfg.TimeScale, Logger: a.log.With("component", "sandbox"),
 		})
@@ -87,7 +117,7 @@ func (a *app) wire(client *payment.Client, cr *credentials) error {
 	if err != nil {
 		return err
 	}
-	a.server, a.handler = srv, srv.Handler()
+	a.handler = srv.Handler()
 	return nil
 }
 
@@ -96,25 +126,28 @@ func (a *app) wire(client *payment.Client, cr *credentials) error {
 // returns when they have all stopped.
 func (a *app) runWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		a.server.Reconcile(ctx, time.Minute)
-	}()
+	wg.Go(func() { a.reconciler.Run(ctx, reconcileEvery) })
 	if a.sandbox != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if err := a.sandbox.Run(ctx); err != nil {
 				a.log.Error("sandbox stopped", "err", err)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }
 
-// Close closes the database.
-func (a *app) Close() error { return a.db.Close() }
+// Close closes the databases.
+func (a *app) Close() error {
+	var errs []error
+	if a.sandboxDB != nil {
+		if sqlDB, err := a.sandboxDB.DB(); err == nil {
+			errs = append(errs, sqlDB.Close())
+		}
+	}
+	errs = append(errs, a.db.Close())
+	return errors.Join(errs...)
+}
 
 // serve runs the shop until ctx is done, then shuts down gracefully: the
 // workers stop first (no new notification deliveries), then the server
@@ -125,16 +158,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	log := newLogger(stdout, cfg.LogLevel)
-	log.Info("starting", cfg.logValue()...)
-	a, err := newApp(cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
+	// Listen first: an unset BASE_URL follows the port actually bound.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
+	defer ln.Close()
+	cfg.resolveBaseURL(ln.Addr())
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	log.Info("starting", cfg.logValue()...)
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 5 * time.Second,

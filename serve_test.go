@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -38,6 +40,10 @@ func TestConfigErrors(t *testing.T) {
 		{"timeout not allowed", map[string]string{"ALIPAY_TIMEOUT": "7m"}, "ALIPAY_TIMEOUT"},
 		{"notify verify not a bool", map[string]string{"ALIPAY_NOTIFY_VERIFY": "maybe"}, "ALIPAY_NOTIFY_VERIFY"},
 		{"time scale", map[string]string{"SANDBOX_TIME_SCALE": "0"}, "SANDBOX_TIME_SCALE"},
+		{"trusted proxy not a CIDR", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"}, "TRUSTED_PROXIES"},
+		{"address without a port", map[string]string{"ADDR": "localhost"}, "ADDR"},
+		{"real Alipay without BASE_URL", map[string]string{"ALIPAY_GATEWAY": "https://intlmapi.alipay.com/gateway.do",
+			"ALIPAY_PARTNER": "2088101122136241", "ALIPAY_SIGN_TYPE": "MD5", "ALIPAY_MD5_KEY": "760bdzec6y9goq7ctyx96ezkz78287de"}, "BASE_URL is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,7 +55,7 @@ func TestConfigErrors(t *testing.T) {
 }
 
 // TestStartRefusesBadKeys: a key file that cannot be used stops the start
-// with a message that says why, before anything listens.
+// with a message that says why, before anything is served.
 func TestStartRefusesBadKeys(t *testing.T) {
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.pem")
@@ -80,51 +86,110 @@ func TestStartRefusesBadKeys(t *testing.T) {
 	}
 }
 
-// TestServeStartsAndStopsGracefully runs the real serve on a loopback port:
-// it answers /healthz, generates its keys beside the database (owner-only),
-// logs its configuration with secrets masked, and returns nil when its
-// context is cancelled.
-func TestServeStartsAndStopsGracefully(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	db := filepath.Join(t.TempDir(), "shop.db")
-	const secret = "760bdzec6y9goq7ctyx96ezkz78287de"
-	env := map[string]string{"ADDR": addr, "BASE_URL": "http://" + addr, "DB_PATH": db, "ALIPAY_MD5_KEY": secret, "ADMIN_PASSWORD": "hunter2-hunter2"}
+// listeningRE finds the address serve reports once it listens.
+var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+) url=(\S+)`)
 
+// startServe runs the real serve in the background with env and returns
+// the URL it reports, its log, and a function that stops it and returns
+// its error.
+func startServe(t *testing.T, env map[string]string) (base string, log *syncBuffer, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	log = &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), &out)
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), log)
 	}()
+	var m []string
 	require.Eventually(t, func() bool {
-		res, err := http.Get("http://" + addr + "/healthz")
-		if err != nil {
-			return false
+		select {
+		case err := <-done:
+			require.NoError(t, err, "serve stopped early; log:\n%s", log.String())
+		default:
 		}
-		res.Body.Close()
-		return res.StatusCode == http.StatusOK
-	}, 30*time.Second, 50*time.Millisecond)
+		m = listeningRE.FindStringSubmatch(log.String())
+		return m != nil
+	}, time.Minute, 10*time.Millisecond, "serve never listened; log:\n%s", log.String())
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(time.Minute):
+			return errors.New("serve did not stop")
+		}
+	}
+	t.Cleanup(func() { _ = stop() })
+	return m[2], log, stop
+}
+
+// TestServeStartsAndStopsGracefully runs the real serve on a loopback port:
+// it answers /healthz, generates its keys beside the database (owner-only),
+// logs its configuration with secrets masked and generated ones named as
+// such, and returns nil when its context is cancelled. With BASE_URL unset,
+// the sandbox's URLs follow the port actually bound.
+func TestServeStartsAndStopsGracefully(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "shop.db")
+	const secret = "760bdzec6y9goq7ctyx96ezkz78287de"
+	env := map[string]string{"ADDR": "127.0.0.1:0", "DB_PATH": db, "ALIPAY_MD5_KEY": secret, "ADMIN_PASSWORD": "hunter2-hunter2"}
+	base, out, stop := startServe(t, env)
+
+	m := listeningRE.FindStringSubmatch(out.String())
+	_, port, err := net.SplitHostPort(m[1])
+	require.NoError(t, err)
+	assert.Equal(t, "http://localhost:"+port, base, "BASE_URL follows ADDR's port")
+
+	client := newClient(t)
+	res, err := client.Get("http://" + m[1] + "/healthz")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	// The pay URL points at this very port.
+	res, err = client.Post("http://"+m[1]+"/api/orders", "application/json",
+		strings.NewReader(`{"items":[{"product_id":1,"quantity":1}],"channel":"web"}`))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, http.StatusCreated, res.StatusCode, string(body))
+	assert.Contains(t, string(body), `"pay_url":"http://localhost:`+port+`/sandbox/gateway.do?`)
 
 	for _, f := range []string{"merchant_private_key.pem", "sandbox_alipay_private_key.pem", "session_key"} {
 		fi, err := os.Stat(filepath.Join(db+".keys", f))
 		require.NoError(t, err, f)
 		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), f)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	require.NoError(t, stop())
 	log := out.String()
-	assert.Contains(t, log, "md5_key=\"(set, 32 chars)\"")
+	assert.Contains(t, log, `alipay_md5_key="(set, 32 chars)"`)
+	assert.Contains(t, log, `session_key="(generated, in `+filepath.Join(db+".keys", "session_key")+`)"`)
+	assert.Contains(t, log, `admin_password="(set, 15 chars)"`)
 	assert.NotContains(t, log, secret)
 	assert.NotContains(t, log, "hunter2")
 	assert.Contains(t, log, "stopped")
+}
+
+// TestStartRefusesAnotherCurrency: a database whose catalog is priced in
+// one currency does not start with another ALIPAY_CURRENCY (every checkout
+// would fail), and the message says how to fix it.
+func TestStartRefusesAnotherCurrency(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "shop.db")
+	_, _, stop := startServe(t, map[string]string{"ADDR": "127.0.0.1:0", "DB_PATH": db})
+	require.NoError(t, stop())
+
+	env := map[string]string{"ADDR": "127.0.0.1:0", "DB_PATH": db, "ALIPAY_CURRENCY": "EUR"}
+	err := run(context.Background(), nil, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the catalog is priced in USD, not EUR")
+	assert.Contains(t, err.Error(), "Set ALIPAY_CURRENCY=USD")
+
+	env["ALIPAY_CURRENCY"] = "USD"
+	_, _, stop = startServe(t, env)
+	assert.NoError(t, stop(), "the same database starts again with its own currency")
 }
 
 type syncBuffer struct {

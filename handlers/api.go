@@ -4,7 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -30,8 +30,7 @@ type apiProduct struct {
 func (s *Server) apiProducts(c *gin.Context) {
 	products, err := s.store.Products(c.Request.Context())
 	if err != nil {
-		s.log.Error("api products", "err", err)
-		apiError(c, http.StatusInternalServerError, "internal", "the catalog is unavailable; retry later", nil)
+		s.apiFail(c, err)
 		return
 	}
 	out := make([]apiProduct, 0, len(products))
@@ -68,47 +67,21 @@ func (s *Server) apiCreateOrder(c *gin.Context) {
 	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		apiError(c, http.StatusBadRequest, "invalid_json", "the body must be a JSON order: "+err.Error(), nil)
+		s.apiFail(c, fmt.Errorf("%w: %v", errInvalidJSON, err))
 		return
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		apiError(c, http.StatusBadRequest, "invalid_json", "the body must be one JSON order, with nothing after it", nil)
+		s.apiFail(c, fmt.Errorf("%w: more than one JSON value", errInvalidJSON))
 		return
 	}
-	fields := map[string]string{}
-	switch req.Channel {
-	case "wap", "web":
-	case "app":
-		if s.alipay.SignType() == payment.MD5 {
-			apiError(c, http.StatusUnprocessableEntity, "channel_unavailable", "the app channel needs RSA or RSA2 signing; this shop is configured for MD5", nil)
-			return
-		}
-	default:
-		fields["channel"] = `must be "wap", "web" or "app"`
-	}
-	if len(req.Items) == 0 {
-		fields["items"] = "at least one item is required"
-	}
-	items := make([]models.Item, len(req.Items))
-	for i, it := range req.Items {
-		if it.Quantity < 1 || it.Quantity > maxQuantity {
-			fields["items"] = "each quantity must be 1 to 99"
-		}
-		items[i] = models.Item{ProductID: it.ProductID, Quantity: it.Quantity}
-	}
-	var ct contact
-	if req.Contact != nil {
-		ct = contact{Name: req.Contact.Name, Phone: req.Contact.Phone, Email: req.Contact.Email, Address: req.Contact.Address}
-		for field, key := range ct.validate() {
-			fields["contact."+field] = english.T(key)
-		}
+	if req.Channel == string(models.ChannelApp) && s.alipay.SignType() == payment.MD5 {
+		s.apiFail(c, errAppNeedsRSA)
+		return
 	}
 	key := c.GetHeader("Idempotency-Key")
-	if len(key) > 64 || strings.ContainsAny(key, " \t\r\n") {
-		fields["Idempotency-Key"] = "at most 64 characters without spaces"
-	}
-	if len(fields) > 0 {
-		apiError(c, http.StatusUnprocessableEntity, "invalid_order", "the order is not valid", fields)
+	items, ct, err := req.validate(key)
+	if err != nil {
+		s.apiFail(c, err)
 		return
 	}
 	owner := "api"
@@ -121,41 +94,58 @@ func (s *Server) apiCreateOrder(c *gin.Context) {
 		key = "api:" + hex.EncodeToString(sum[:])
 	}
 	o, _, err := s.store.CreateOrder(c.Request.Context(), models.NewOrder{
-		OwnerID: owner, CheckoutKey: key, Channel: req.Channel, Currency: string(s.currency), Items: items,
+		OwnerID: owner, CheckoutKey: key, Channel: models.Channel(req.Channel), Currency: string(s.currency), Items: items,
 		Name: ct.Name, Phone: ct.Phone, Email: ct.Email, Address: ct.Address, ExpiresAt: s.now().Add(s.timeoutDur),
 	})
 	if err != nil {
-		s.apiOrderError(c, err)
+		s.apiFail(c, err)
 		return
 	}
 	res := gin.H{"order_no": o.OrderNo, "status": o.Status, "currency": o.Currency,
 		"total_fee": payment.Amount{Minor: o.TotalMinor, Currency: payment.Currency(o.Currency)}.String()}
-	if o.Channel == "app" {
+	if o.Channel == models.ChannelApp {
 		res["order_string"], err = s.alipay.AppOrderString(s.appRequest(o))
 	} else {
 		res["pay_url"], err = s.alipay.PayURL(s.tradeRequest(o))
 	}
 	if err != nil {
-		s.log.Error("api: signing the payment", "order_no", o.OrderNo, "err", err)
-		apiError(c, http.StatusInternalServerError, "internal", "could not prepare the payment; retry later", nil)
+		s.apiFail(c, fmt.Errorf("signing the payment for %s: %w", o.OrderNo, err))
 		return
 	}
 	c.JSON(http.StatusCreated, res)
 }
 
-func (s *Server) apiOrderError(c *gin.Context, err error) {
-	var se *models.StockError
-	switch {
-	case errors.As(err, &se):
-		apiError(c, http.StatusConflict, "out_of_stock", se.Error(), nil)
-	case errors.Is(err, models.ErrUnknownProduct), errors.Is(err, models.ErrNotFound):
-		apiError(c, http.StatusUnprocessableEntity, "unknown_product", "an item names a product that does not exist", nil)
-	case errors.Is(err, models.ErrEmptyOrder), errors.Is(err, models.ErrQuantity), errors.Is(err, models.ErrCurrency):
-		apiError(c, http.StatusUnprocessableEntity, "invalid_order", err.Error(), nil)
-	default:
-		s.log.Error("api: create order", "err", err)
-		apiError(c, http.StatusInternalServerError, "internal", "could not create the order; retry later", nil)
+// validate checks the request and its idempotency key and returns the
+// items and the contact, or a *ValidationError.
+func (req *apiOrderRequest) validate(idempotencyKey string) ([]models.Item, contact, error) {
+	fields := map[string]string{}
+	if !models.Channel(req.Channel).Valid() {
+		fields["channel"] = "err.channel"
 	}
+	if len(req.Items) == 0 {
+		fields["items"] = "err.items"
+	}
+	items := make([]models.Item, len(req.Items))
+	for i, it := range req.Items {
+		if it.Quantity < 1 || it.Quantity > models.MaxQuantity {
+			fields["items"] = "err.quantity"
+		}
+		items[i] = models.Item{ProductID: it.ProductID, Quantity: it.Quantity}
+	}
+	var ct contact
+	if req.Contact != nil {
+		ct = contact{Name: req.Contact.Name, Phone: req.Contact.Phone, Email: req.Contact.Email, Address: req.Contact.Address}
+		for field, key := range ct.validate() {
+			fields["contact."+field] = key
+		}
+	}
+	if len(idempotencyKey) > 64 || strings.ContainsAny(idempotencyKey, " \t\r\n") {
+		fields["Idempotency-Key"] = "err.idempotencykey"
+	}
+	if len(fields) > 0 {
+		return nil, ct, &ValidationError{Fields: fields}
+	}
+	return items, ct, nil
 }
 
 // appRequest describes an order for the app channel.
@@ -170,18 +160,9 @@ func (s *Server) appRequest(o *models.Order) payment.AppPayRequest {
 // apiOrder is GET /api/orders/:order_no: status only, no personal data.
 func (s *Server) apiOrder(c *gin.Context) {
 	o, err := s.store.OrderByNo(c.Request.Context(), c.Param("order_no"))
-	if errors.Is(err, models.ErrNotFound) {
-		apiError(c, http.StatusNotFound, "not_found", "no such order", nil)
-		return
-	} else if err != nil {
-		s.log.Error("api order", "err", err)
-		apiError(c, http.StatusInternalServerError, "internal", "the order is unavailable; retry later", nil)
+	if err != nil {
+		s.apiFail(c, err)
 		return
 	}
-	tradeNo := ""
-	if o.TradeNo != nil {
-		tradeNo = *o.TradeNo
-	}
-	c.JSON(http.StatusOK, gin.H{"order_no": o.OrderNo, "status": o.Status, "currency": o.Currency,
-		"total_fee": payment.Amount{Minor: o.TotalMinor, Currency: payment.Currency(o.Currency)}.String(), "trade_no": tradeNo})
+	c.JSON(http.StatusOK, newPublicOrder(o))
 }

@@ -3,10 +3,12 @@ package handlers
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,7 +29,7 @@ func (h *harness) apiCall(method, path, body string, header http.Header) (*respo
 	for k, vs := range header {
 		req.Header[k] = vs
 	}
-	res := do(h.t, http.DefaultClient, req)
+	res := do(h.t, h.http, req)
 	var out map[string]any
 	require.NoError(h.t, json.Unmarshal([]byte(res.Body), &out), "not JSON: %s", res.Body)
 	assert.Equal(h.t, "application/json; charset=utf-8", res.Header.Get("Content-Type"))
@@ -105,7 +107,7 @@ func TestAPICreateOrder(t *testing.T) {
 			assert.Equal(t, "USD", a.Currency)
 			assert.Equal(t, "96.00", a.TotalFee)
 			o := h.order(a.OrderNo)
-			assert.Equal(t, tt.channel, o.Channel)
+			assert.Equal(t, models.Channel(tt.channel), o.Channel)
 			assert.Equal(t, "Ann Lee", o.Name)
 			var p payment.Params
 			if tt.channel == "app" {
@@ -258,4 +260,76 @@ func TestAPIRateLimit(t *testing.T) {
 	var n int64
 	require.NoError(t, h.db.Gorm().Model(&models.Order{}).Count(&n).Error)
 	assert.Equal(t, int64(20), n)
+}
+
+// TestRateLimitRefills: the limit is a token bucket on the server's clock;
+// once the clock moves on, a client may order again.
+func TestRateLimitRefills(t *testing.T) {
+	h := newHarness(t, options{})
+	h.setStock(1, 1000)
+	order := func() int {
+		res, _ := h.apiCall(http.MethodPost, "/api/orders", `{"items":[{"product_id":1,"quantity":1}],"channel":"wap"}`, nil)
+		return res.StatusCode
+	}
+	for range 20 {
+		require.Equal(t, http.StatusCreated, order())
+	}
+	assert.Equal(t, http.StatusTooManyRequests, order())
+	h.clock.Advance(3 * time.Second)
+	assert.Equal(t, http.StatusCreated, order(), "one token back after 3s")
+	assert.Equal(t, http.StatusTooManyRequests, order())
+}
+
+// TestRateLimitBehindProxy: X-Forwarded-For names the client only when the
+// request comes from a trusted proxy. Untrusted, it is ignored, so a
+// client cannot dodge its limit by making up addresses.
+func TestRateLimitBehindProxy(t *testing.T) {
+	tests := []struct {
+		name    string
+		trusted []string
+		// wantSeparate: two clients behind the proxy get a bucket each.
+		wantSeparate bool
+	}{
+		{"no proxy trusted", nil, false},
+		{"loopback proxy trusted", []string{"127.0.0.1/32"}, true},
+		{"another proxy trusted", []string{"10.0.0.0/8"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, options{})
+			h.setStock(1, 1000)
+			cfg := h.cfg
+			cfg.TrustedProxies = tt.trusted
+			srv, err := New(cfg)
+			require.NoError(t, err)
+			handler := srv.Handler()
+			order := func(client string) int {
+				req := httptest.NewRequest(http.MethodPost, "/api/orders",
+					strings.NewReader(`{"items":[{"product_id":1,"quantity":1}],"channel":"wap"}`))
+				req.RemoteAddr = "127.0.0.1:40000"
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Forwarded-For", client)
+				rec := httptest.NewRecorder()
+				handler.ServeHTTP(rec, req)
+				return rec.Code
+			}
+			for range 20 {
+				require.Equal(t, http.StatusCreated, order("203.0.113.7"))
+			}
+			assert.Equal(t, http.StatusTooManyRequests, order("203.0.113.7"))
+			want := http.StatusTooManyRequests
+			if tt.wantSeparate {
+				want = http.StatusCreated
+			}
+			assert.Equal(t, want, order("198.51.100.9"), "another client behind the proxy")
+		})
+	}
+}
+
+func TestNewRefusesBadTrustedProxy(t *testing.T) {
+	h := newHarness(t, options{})
+	cfg := h.cfg
+	cfg.TrustedProxies = []string{"not-an-address"}
+	_, err := New(cfg)
+	assert.ErrorContains(t, err, "not-an-address")
 }

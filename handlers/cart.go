@@ -1,12 +1,14 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"shop/models"
+	"shop/payment"
 )
 
 // cartItem is a cart line priced from the catalog.
@@ -46,7 +48,7 @@ func (s *Server) pricedCart(c *gin.Context, l Lang) ([]cartItem, int64, error) {
 		line := pr.PriceMinor * int64(ln.Quantity)
 		total += line
 		items = append(items, cartItem{Product: s.productView(pr, l), Quantity: ln.Quantity,
-			Total: formatPrice(line, s.currency), Short: ln.Quantity > pr.Stock})
+			Total: formatPrice(line, payment.Currency(pr.Currency)), Short: ln.Quantity > pr.Stock})
 	}
 	return items, total, nil
 }
@@ -56,7 +58,7 @@ func (s *Server) cart(c *gin.Context) {
 	p := cartPage{page: s.newPage(c, "cart.title")}
 	items, total, err := s.pricedCart(c, p.Lang)
 	if err != nil {
-		s.fail(c, http.StatusInternalServerError, "error.internal", err)
+		s.fail(c, err)
 		return
 	}
 	p.Items, p.Total = items, formatPrice(total, s.currency)
@@ -71,8 +73,8 @@ func (s *Server) cart(c *gin.Context) {
 func (s *Server) addToCart(c *gin.Context) {
 	id, err1 := strconv.ParseUint(c.PostForm("product_id"), 10, 32)
 	qty, err2 := strconv.Atoi(c.DefaultPostForm("quantity", "1"))
-	if err1 != nil || err2 != nil || qty < 1 || qty > maxQuantity {
-		s.fail(c, http.StatusBadRequest, "error.badrequest", nil)
+	if err1 != nil || err2 != nil || qty < 1 || qty > models.MaxQuantity {
+		s.fail(c, errBadRequest)
 		return
 	}
 	pr, ok := s.lookupProduct(c, uint(id))
@@ -85,7 +87,7 @@ func (s *Server) addToCart(c *gin.Context) {
 		}
 	}
 	if qty > pr.Stock {
-		s.fail(c, http.StatusConflict, "error.stock", nil)
+		s.fail(c, &models.StockError{ProductID: pr.ID, Name: pr.Name, Available: pr.Stock})
 		return
 	}
 	setCartQuantity(c, pr.ID, qty)
@@ -98,13 +100,13 @@ func (s *Server) addToCart(c *gin.Context) {
 func (s *Server) updateCart(c *gin.Context) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
 	if err != nil {
-		s.fail(c, http.StatusNotFound, "error.notfound", nil)
+		s.fail(c, models.ErrNotFound)
 		return
 	}
 	qty := 0
 	if c.PostForm("remove") == "" {
-		if qty, err = strconv.Atoi(c.PostForm("quantity")); err != nil || qty < 0 || qty > maxQuantity {
-			s.fail(c, http.StatusBadRequest, "error.badrequest", nil)
+		if qty, err = strconv.Atoi(c.PostForm("quantity")); err != nil || qty < 0 || qty > models.MaxQuantity {
+			s.fail(c, errBadRequest)
 			return
 		}
 	}
@@ -114,7 +116,7 @@ func (s *Server) updateCart(c *gin.Context) {
 			return
 		}
 		if qty > pr.Stock {
-			s.fail(c, http.StatusConflict, "error.stock", nil)
+			s.fail(c, &models.StockError{ProductID: pr.ID, Name: pr.Name, Available: pr.Stock})
 			return
 		}
 	}
@@ -126,12 +128,12 @@ func (s *Server) updateCart(c *gin.Context) {
 func (s *Server) lookupProduct(c *gin.Context, id uint) (*models.Product, bool) {
 	products, err := s.store.ProductsByID(c.Request.Context(), []uint{id})
 	if err != nil {
-		s.fail(c, http.StatusInternalServerError, "error.internal", err)
+		s.fail(c, err)
 		return nil, false
 	}
 	pr, ok := products[id]
 	if !ok {
-		s.fail(c, http.StatusNotFound, "error.notfound", nil)
+		s.fail(c, fmt.Errorf("product %d: %w", id, models.ErrNotFound))
 		return nil, false
 	}
 	return &pr, true

@@ -107,8 +107,9 @@ func TestSessionCookie(t *testing.T) {
 			h := newHarness(t, options{})
 			handler := h.handler
 			if tt.wantSecure {
-				srv, err := New(Config{Store: h.db, Alipay: h.client, BaseURL: tt.base, Currency: "USD", Timeout: testTimeout,
-					SessionKeys: [][]byte{[]byte(strings.Repeat("k", 32))}})
+				cfg := h.cfg
+				cfg.BaseURL = tt.base
+				srv, err := New(cfg)
 				require.NoError(t, err)
 				handler = srv.Handler()
 			}

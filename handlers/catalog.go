@@ -1,12 +1,12 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"shop/models"
+	"shop/payment"
 )
 
 // productView is a product as a page shows it, in the page's language.
@@ -22,7 +22,7 @@ type productView struct {
 
 func (s *Server) productView(p models.Product, l Lang) productView {
 	v := productView{ID: p.ID, Slug: p.Slug, Name: p.Name, Description: p.Description,
-		Price: formatPrice(p.PriceMinor, s.currency), Stock: p.Stock, Image: p.Image}
+		Price: formatPrice(p.PriceMinor, payment.Currency(p.Currency)), Stock: p.Stock, Image: p.Image}
 	if l.ZH() {
 		if p.NameZH != "" {
 			v.Name = p.NameZH
@@ -43,7 +43,7 @@ type homePage struct {
 func (s *Server) home(c *gin.Context) {
 	products, err := s.store.Products(c.Request.Context())
 	if err != nil {
-		s.fail(c, http.StatusInternalServerError, "error.internal", err)
+		s.fail(c, err)
 		return
 	}
 	p := homePage{page: s.newPage(c, "shop.name")}
@@ -63,14 +63,11 @@ type productPage struct {
 // product is one product's page.
 func (s *Server) product(c *gin.Context) {
 	pr, err := s.store.ProductBySlug(c.Request.Context(), c.Param("slug"))
-	if errors.Is(err, models.ErrNotFound) {
-		s.fail(c, http.StatusNotFound, "error.notfound", nil)
-		return
-	} else if err != nil {
-		s.fail(c, http.StatusInternalServerError, "error.internal", err)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	p := productPage{page: s.newPage(c, "shop.name"), Max: min(pr.Stock, maxQuantity)}
+	p := productPage{page: s.newPage(c, "shop.name"), Max: min(pr.Stock, models.MaxQuantity)}
 	p.Product = s.productView(*pr, p.Lang)
 	p.Title = p.Product.Name
 	for _, l := range readCart(c) {

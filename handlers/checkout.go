@@ -1,7 +1,7 @@
 package handlers
 
 import (
-	"errors"
+	"fmt"
 	"net/http"
 	"net/mail"
 	"regexp"
@@ -80,7 +80,7 @@ func (s *Server) showCheckout(c *gin.Context, status int, form contact, errs map
 	p := checkoutPage{page: s.newPage(c, "checkout.title"), Form: form, Errors: map[string]string{}}
 	items, total, err := s.pricedCart(c, p.Lang)
 	if err != nil {
-		s.fail(c, http.StatusInternalServerError, "error.internal", err)
+		s.fail(c, err)
 		return
 	}
 	if len(items) == 0 {
@@ -115,7 +115,7 @@ func (s *Server) checkout(c *gin.Context) {
 	}
 	key := c.PostForm("checkout_key")
 	if len(key) != 32 {
-		s.fail(c, http.StatusBadRequest, "error.badrequest", nil)
+		s.fail(c, fmt.Errorf("%w: checkout key", errBadRequest))
 		return
 	}
 	// A form posted again after its order emptied the cart (back button,
@@ -131,7 +131,8 @@ func (s *Server) checkout(c *gin.Context) {
 		Name: form.Name, Phone: form.Phone, Email: form.Email, Address: form.Address,
 		ExpiresAt: s.now().Add(s.timeoutDur),
 	})
-	if s.orderFailed(c, err) {
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	if created || sessionString(c, keyCheckout) == key {
@@ -145,28 +146,11 @@ func (s *Server) checkout(c *gin.Context) {
 	s.sendToAlipay(c, order)
 }
 
-// orderFailed answers a CreateOrder error; it reports whether there was one.
-func (s *Server) orderFailed(c *gin.Context, err error) bool {
-	var se *models.StockError
-	switch {
-	case err == nil:
-		return false
-	case errors.As(err, &se):
-		s.fail(c, http.StatusConflict, "error.stock", nil)
-	case errors.Is(err, models.ErrEmptyOrder), errors.Is(err, models.ErrQuantity),
-		errors.Is(err, models.ErrUnknownProduct), errors.Is(err, models.ErrNotFound):
-		s.fail(c, http.StatusBadRequest, "error.badrequest", nil)
-	default:
-		s.fail(c, http.StatusInternalServerError, "error.internal", err)
-	}
-	return true
-}
-
 // sendToAlipay redirects to the cashier for the order's channel.
 func (s *Server) sendToAlipay(c *gin.Context, o *models.Order) {
 	u, err := s.alipay.PayURL(s.tradeRequest(o))
 	if err != nil {
-		s.fail(c, http.StatusInternalServerError, "error.internal", err)
+		s.fail(c, err)
 		return
 	}
 	s.redirect(c, u)
@@ -181,11 +165,8 @@ func (s *Server) payAgain(c *gin.Context) {
 // (the same URL every time), and to the order page otherwise.
 func (s *Server) resumeOrder(c *gin.Context, orderNo string) {
 	o, err := s.store.OwnedOrder(c.Request.Context(), orderNo, ownerID(c))
-	if errors.Is(err, models.ErrNotFound) {
-		s.fail(c, http.StatusNotFound, "error.notfound", nil)
-		return
-	} else if err != nil {
-		s.fail(c, http.StatusInternalServerError, "error.internal", err)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	if o.Status != models.StatusPending || !s.now().Before(o.ExpiresAt) {
@@ -199,9 +180,9 @@ var mobileRE = regexp.MustCompile(`(?i)mobi|android|iphone|ipad|ipod|harmonyos|a
 
 // channelFor picks the cashier: mobile browsers get the H5 cashier
 // (create_forex_trade_wap), desktops the PC cashier (create_forex_trade).
-func channelFor(userAgent string) string {
+func channelFor(userAgent string) models.Channel {
 	if mobileRE.MatchString(userAgent) {
-		return "wap"
+		return models.ChannelWAP
 	}
-	return "web"
+	return models.ChannelWeb
 }

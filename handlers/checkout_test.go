@@ -133,7 +133,7 @@ func TestCheckoutBadRequests(t *testing.T) {
 	}{
 		{"no checkout key", true, func(string) url.Values { f := validContact(""); f.Del("checkout_key"); return f }, http.StatusBadRequest, ""},
 		{"short checkout key", true, func(string) url.Values { return validContact("abc") }, http.StatusBadRequest, ""},
-		{"empty cart", false, func(string) url.Values { return validContact(strings.Repeat("a", 32)) }, http.StatusBadRequest, ""},
+		{"empty cart", false, func(string) url.Values { return validContact(strings.Repeat("a", 32)) }, http.StatusUnprocessableEntity, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,8 +163,8 @@ func TestCheckoutBadRequests(t *testing.T) {
 
 		res := b.post("/checkout", form)
 
-		assert.Equal(t, http.StatusBadRequest, res.StatusCode)
-		assert.Contains(t, res.Body, "That request could not be understood.")
+		assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+		assert.Contains(t, res.Body, "no longer sold")
 		assert.Zero(t, h.orderCount())
 	})
 	t.Run("checkout form with an empty cart goes to the cart", func(t *testing.T) {
@@ -230,7 +230,7 @@ func TestCheckoutRequest(t *testing.T) {
 			orderNo := q.Get("out_trade_no")
 			assert.Regexp(t, orderNoRE, orderNo)
 			o := h.order(orderNo)
-			assert.Equal(t, tt.wantChannel, o.Channel)
+			assert.Equal(t, models.Channel(tt.wantChannel), o.Channel)
 			assert.Equal(t, int64(2*3900+1800), o.TotalMinor, "prices come from the catalog")
 			assert.Equal(t, tt.wantService, q.Get("service"))
 			assert.Equal(t, "96.00", q.Get("total_fee"))

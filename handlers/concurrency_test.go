@@ -33,7 +33,7 @@ func TestNotifyConcurrentCopies(t *testing.T) {
 	for i := range copies {
 		wg.Go(func() {
 			<-start
-			res, err := http.Post(h.ts.URL+"/alipay/notify", formType, strings.NewReader(body))
+			res, err := h.http.Post(h.ts.URL+"/alipay/notify", formType, strings.NewReader(body))
 			if err != nil {
 				answers[i].err = err
 				return

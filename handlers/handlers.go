@@ -1,15 +1,17 @@
 // Package handlers is the shop's HTTP layer: routes, middleware, sessions,
-// pages and the JSON API, the Alipay return and notification endpoints, and
-// the reconciler that settles orders Alipay never told us about. It parses
-// and validates input, calls one operation of the store or the Alipay
-// client, and responds.
+// pages and the JSON API, and the Alipay return and notification endpoints.
+// It parses and validates input, calls one operation of the store, the
+// Alipay client or the settler, and responds; errors become statuses in one
+// table (errors.go).
 package handlers
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,6 +22,7 @@ import (
 	"shop/assets"
 	"shop/models"
 	"shop/payment"
+	"shop/settle"
 	"shop/views"
 )
 
@@ -31,11 +34,13 @@ type Store interface {
 	CreateOrder(ctx context.Context, n models.NewOrder) (*models.Order, bool, error)
 	OrderByNo(ctx context.Context, orderNo string) (*models.Order, error)
 	OwnedOrder(ctx context.Context, orderNo, ownerID string) (*models.Order, error)
-	ApplyPayment(ctx context.Context, n *models.Notification, p models.Payment) (models.Verdict, *models.Order, error)
-	RecordUnapplied(ctx context.Context, n *models.Notification) error
-	CloseOrder(ctx context.Context, orderNo, reason string) (bool, error)
-	ExpiredPending(ctx context.Context, now time.Time, limit int) ([]models.Order, error)
 	Ping(ctx context.Context) error
+}
+
+// Notifier verifies and applies Alipay's asynchronous notifications
+// (package settle).
+type Notifier interface {
+	Notify(ctx context.Context, r settle.Receipt) (models.Verdict, error)
 }
 
 // Alipay is what the handlers need from the Alipay client.
@@ -44,22 +49,21 @@ type Alipay interface {
 	SignType() payment.SignType
 	PayURL(req payment.TradeRequest) (string, error)
 	AppOrderString(req payment.AppPayRequest) (string, error)
-	ParseNotification(body []byte, contentType string) (*payment.Notification, error)
 	ParseReturn(rawQuery string) (*payment.Notification, error)
-	NotifyVerify(ctx context.Context, notifyID string) error
-	QueryTrade(ctx context.Context, q payment.QueryRequest) (*payment.Trade, error)
 }
 
 // Config is everything the handlers depend on. main builds it.
 type Config struct {
 	Store    Store
 	Alipay   Alipay
+	Notifier Notifier
 	Logger   *slog.Logger
 	BaseURL  string           // public base URL; notify_url and return_url are built from it
 	Currency payment.Currency // settlement currency: the catalog's prices are in it
 	Timeout  string           // timeout_rule / it_b_pay sent with payments, e.g. "30m"
-	// NotifyVerify calls notify_verify for every notification.
-	NotifyVerify bool
+	// TrustedProxies are the addresses or CIDRs of the load balancers whose
+	// X-Forwarded-For is believed; empty trusts none.
+	TrustedProxies []string
 	// SessionKeys are the cookie keys: pairs of a 32- or 64-byte
 	// authentication key and a 32-byte encryption key; the first pair signs
 	// new cookies, later pairs still read old ones (key rotation).
@@ -72,26 +76,32 @@ type Config struct {
 
 // Server serves the shop.
 type Server struct {
-	store        Store
-	alipay       Alipay
-	log          *slog.Logger
-	baseURL      string
-	currency     payment.Currency
-	timeout      string
-	timeoutDur   time.Duration
-	notifyVerify bool
-	sessions     *sessions.CookieStore
-	secure       bool
-	sandbox      http.Handler
-	views        *views.Set
-	limiter      *ipLimiter
-	now          func() time.Time
+	store          Store
+	alipay         Alipay
+	notifier       Notifier
+	log            *slog.Logger
+	baseURL        string
+	currency       payment.Currency
+	timeout        string
+	timeoutDur     time.Duration
+	trustedProxies []string
+	sessions       *sessions.CookieStore
+	secure         bool
+	sandbox        http.Handler
+	views          *views.Set
+	limiter        *ipLimiter
+	now            func() time.Time
 }
 
 // New checks cfg and returns a Server.
 func New(cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Alipay == nil {
-		return nil, errors.New("handlers: store and Alipay client are required")
+	if cfg.Store == nil || cfg.Alipay == nil || cfg.Notifier == nil {
+		return nil, errors.New("handlers: store, Alipay client and notifier are required")
+	}
+	for _, p := range cfg.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return nil, fmt.Errorf("handlers: trusted proxy %q is neither an IP address nor a CIDR", p)
+		}
 	}
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -109,10 +119,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		store: cfg.Store, alipay: cfg.Alipay, log: cfg.Logger, baseURL: strings.TrimRight(cfg.BaseURL, "/"),
-		currency: cfg.Currency, timeout: cfg.Timeout, timeoutDur: time.Duration(secs) * time.Second,
-		notifyVerify: cfg.NotifyVerify, secure: u.Scheme == "https", sandbox: cfg.Sandbox, views: v,
-		limiter: newIPLimiter(), now: cfg.Now,
+		store: cfg.Store, alipay: cfg.Alipay, notifier: cfg.Notifier, log: cfg.Logger,
+		baseURL: strings.TrimRight(cfg.BaseURL, "/"), currency: cfg.Currency, timeout: cfg.Timeout,
+		timeoutDur: time.Duration(secs) * time.Second, trustedProxies: cfg.TrustedProxies,
+		secure: u.Scheme == "https", sandbox: cfg.Sandbox, views: v, limiter: newIPLimiter(), now: cfg.Now,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

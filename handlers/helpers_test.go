@@ -24,6 +24,7 @@ import (
 
 	"shop/models"
 	"shop/payment"
+	"shop/settle"
 )
 
 func TestMain(m *testing.M) {
@@ -151,6 +152,37 @@ type harness struct {
 	alipay   payment.Signer
 	signType payment.SignType
 	logs     *syncBuffer
+	clock    *testClock
+	cfg      Config // what srv was made from, for tests that make another
+	// http is this harness's own client. Tests never share
+	// http.DefaultTransport: a test server's Close closes its idle
+	// connections, breaking requests of tests running in parallel.
+	http *http.Client
+}
+
+// newClient returns an HTTP client with a transport of its own.
+func newClient(t testing.TB) *http.Client {
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
+
+// testClock is the server's clock in tests: it moves only when told.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 func newHarness(t testing.TB, opts options) *harness {
@@ -162,11 +194,11 @@ func newHarness(t testing.TB, opts options) *harness {
 		opts.verifyWithin = 2 * time.Second
 	}
 	keys := testKeys()
-	h := &harness{t: t, signType: opts.signType, logs: &syncBuffer{}}
+	h := &harness{t: t, signType: opts.signType, logs: &syncBuffer{}, http: newClient(t)}
 	h.gw = newStubGateway(t)
 
 	cfg := payment.Config{Gateway: h.gw.URL + "/gateway.do", Partner: testPartner, SignType: opts.signType,
-		HTTPClient: &http.Client{Timeout: opts.verifyWithin}}
+		HTTPClient: &http.Client{Transport: &http.Transport{}, Timeout: opts.verifyWithin}}
 	switch opts.signType {
 	case payment.MD5:
 		cfg.MD5Key = testMD5Key
@@ -184,7 +216,7 @@ func newHarness(t testing.TB, opts options) *harness {
 	h.client = client
 
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	db, err := models.Open(filepath.Join(t.TempDir(), "shop.db"), nil)
+	db, err := models.Open(context.Background(), filepath.Join(t.TempDir(), "shop.db"), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	require.NoError(t, db.SeedCatalog(context.Background(), "USD", 2))
@@ -192,10 +224,13 @@ func newHarness(t testing.TB, opts options) *harness {
 
 	h.ts = httptest.NewUnstartedServer(nil)
 	base := "http://" + h.ts.Listener.Addr().String()
-	srv, err := New(Config{
-		Store: db, Alipay: client, Logger: log, BaseURL: base, Currency: "USD", Timeout: testTimeout,
-		NotifyVerify: !opts.skipVerify, SessionKeys: [][]byte{bytes.Repeat([]byte("k"), 32), bytes.Repeat([]byte("e"), 32)},
-	})
+	h.clock = &testClock{t: time.Now()}
+	settler := settle.New(settle.Config{Store: db, Alipay: client, NotifyVerify: !opts.skipVerify, Logger: log, Now: h.clock.Now})
+	h.cfg = Config{
+		Store: db, Alipay: client, Notifier: settler, Logger: log, BaseURL: base, Currency: "USD", Timeout: testTimeout,
+		SessionKeys: [][]byte{bytes.Repeat([]byte("k"), 32), bytes.Repeat([]byte("e"), 32)}, Now: h.clock.Now,
+	}
+	srv, err := New(h.cfg)
 	require.NoError(t, err)
 	h.srv, h.handler = srv, srv.Handler()
 	h.ts.Config.Handler = h.handler
@@ -336,7 +371,7 @@ func (h *harness) postNotify(body, contentType string, header http.Header) *resp
 	for k, vs := range header {
 		req.Header[k] = vs
 	}
-	return do(h.t, http.DefaultClient, req)
+	return do(h.t, h.http, req)
 }
 
 const formType = "application/x-www-form-urlencoded"

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -23,7 +22,7 @@ func (s *Server) recoverer(c *gin.Context) {
 			}
 			s.log.Error("panic", "path", c.Request.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if !c.Writer.Written() {
-				s.fail(c, http.StatusInternalServerError, "error.internal", nil)
+				s.fail(c, fmt.Errorf("panic: %v", v))
 			}
 			c.Abort()
 		}
@@ -69,16 +68,12 @@ func securityHeaders(c *gin.Context) {
 // site (CSRF), using Go's http.CrossOriginProtection: it reads the
 // Sec-Fetch-Site and Origin headers every current browser sends, needs no
 // token in forms, and lets non-browser clients (apps, scripts) through.
-func (s *Server) crossOrigin(api bool) gin.HandlerFunc {
+func (s *Server) crossOrigin() gin.HandlerFunc {
 	cop := http.NewCrossOriginProtection()
 	return func(c *gin.Context) {
 		if err := cop.Check(c.Request); err != nil {
 			s.log.Warn("cross-origin request refused", "path", c.Request.URL.Path, "origin", c.Request.Header.Get("Origin"))
-			if api {
-				apiError(c, http.StatusForbidden, "cross_origin", "cross-origin requests are not allowed", nil)
-				return
-			}
-			s.fail(c, http.StatusForbidden, "error.forbidden", nil)
+			s.fail(c, fmt.Errorf("%w: %v", errCrossOrigin, err))
 			return
 		}
 		c.Next()
@@ -117,18 +112,11 @@ func (l *ipLimiter) allow(ip string, now time.Time) bool {
 	return lim.AllowN(now, 1)
 }
 
+// rateLimit limits requests per client address: the peer's, or the one a
+// trusted proxy (TRUSTED_PROXIES) reports in X-Forwarded-For.
 func (s *Server) rateLimit(c *gin.Context) {
-	ip, _, err := net.SplitHostPort(c.Request.RemoteAddr)
-	if err != nil {
-		ip = c.Request.RemoteAddr
-	}
-	if !s.limiter.allow(ip, s.now()) {
-		c.Header("Retry-After", "5")
-		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
-			apiError(c, http.StatusTooManyRequests, "rate_limited", "too many requests; retry later", nil)
-			return
-		}
-		s.fail(c, http.StatusTooManyRequests, "error.toomany", nil)
+	if !s.limiter.allow(c.ClientIP(), s.now()) {
+		s.fail(c, errTooMany)
 		return
 	}
 	c.Next()

@@ -1,13 +1,44 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"shop/models"
+	"shop/payment"
 )
+
+// publicOrder is an order as anyone holding its number may see it: status
+// and amounts, never the shopper's name, phone, e-mail or address. The
+// JSON API returns it as it is; the order page shows it to everybody.
+type publicOrder struct {
+	OrderNo  string        `json:"order_no"`
+	Status   models.Status `json:"status"`
+	Currency string        `json:"currency"`
+	TotalFee string        `json:"total_fee"` // Alipay's decimal form, "25.00"
+	TradeNo  string        `json:"trade_no"`
+	// Total is formatted for people ("US$25.00").
+	Total string `json:"-"`
+	// UnderReview: a payment for this order needs a person.
+	UnderReview bool `json:"-"`
+}
+
+func newPublicOrder(o *models.Order) publicOrder {
+	v := publicOrder{OrderNo: o.OrderNo, Status: o.Status, Currency: o.Currency,
+		TotalFee:    payment.Amount{Minor: o.TotalMinor, Currency: payment.Currency(o.Currency)}.String(),
+		Total:       formatPrice(o.TotalMinor, payment.Currency(o.Currency)),
+		UnderReview: o.Flagged}
+	if o.TradeNo != nil {
+		v.TradeNo = *o.TradeNo
+	}
+	return v
+}
+
+// orderContact is what only the order's owner sees: who and where to deliver.
+type orderContact struct {
+	Name, Phone, Email, Address string
+}
 
 // lineView is an order line as the order page shows it.
 type lineView struct {
@@ -19,15 +50,14 @@ type lineView struct {
 
 type orderPage struct {
 	page
-	Order      *models.Order
+	Order      publicOrder
 	StatusText string
-	Total      string
-	Lines      []lineView
-	Confirming bool // back from a successful payment, waiting for the notification
-	Waited     bool // refreshed long enough: stop refreshing, explain
+	Lines      []lineView    // the owner's view only
+	Contact    *orderContact // the owner's view only
+	Confirming bool          // back from a successful payment, waiting for the notification
+	Waited     bool          // refreshed long enough: stop refreshing, explain
 	CanPay     bool
 	Expires    string
-	Public     bool // shown without the owner's session: no personal data
 }
 
 // confirmRefreshes is how many times the "confirming" page reloads itself
@@ -37,14 +67,11 @@ const confirmRefreshes = 30
 // order shows one of the shopper's own orders; others get a 404.
 func (s *Server) order(c *gin.Context) {
 	o, err := s.store.OwnedOrder(c.Request.Context(), c.Param("order_no"), ownerID(c))
-	if errors.Is(err, models.ErrNotFound) {
-		s.fail(c, http.StatusNotFound, "error.notfound", nil)
-		return
-	} else if err != nil {
-		s.fail(c, http.StatusInternalServerError, "error.internal", err)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	p := s.orderPage(c, o)
+	p := s.orderPage(c, newPublicOrder(o), o)
 	if p.Confirming {
 		n := atoiDefault(c.Query("n"), 0)
 		if n < confirmRefreshes {
@@ -57,18 +84,25 @@ func (s *Server) order(c *gin.Context) {
 	s.render(c, http.StatusOK, "order", p)
 }
 
-func (s *Server) orderPage(c *gin.Context, o *models.Order) orderPage {
-	p := orderPage{page: s.newPage(c, "order.title"), Order: o, Total: formatPrice(o.TotalMinor, s.currency)}
-	p.Title = p.Lang.Tf("order.number", "OrderNo", o.OrderNo)
-	p.StatusText = p.Lang.T("order." + string(o.Status))
-	for _, l := range o.Lines {
-		p.Lines = append(p.Lines, lineView{Name: l.Name, Quantity: l.Quantity,
-			Unit: formatPrice(l.UnitMinor, s.currency), Total: formatPrice(l.TotalMinor(), s.currency)})
+// orderPage builds the order page. owned is the full order for its owner,
+// nil for anybody else, who sees the public view only.
+func (s *Server) orderPage(c *gin.Context, pub publicOrder, owned *models.Order) orderPage {
+	p := orderPage{page: s.newPage(c, "order.title"), Order: pub}
+	p.Title = p.Lang.Tf("order.number", "OrderNo", pub.OrderNo)
+	p.StatusText = p.Lang.T("order." + string(pub.Status))
+	if owned == nil {
+		return p
 	}
-	pending := o.Status == models.StatusPending
+	cur := payment.Currency(owned.Currency)
+	for _, l := range owned.Lines {
+		p.Lines = append(p.Lines, lineView{Name: l.Name, Quantity: l.Quantity,
+			Unit: formatPrice(l.UnitMinor, cur), Total: formatPrice(l.TotalMinor(), cur)})
+	}
+	p.Contact = &orderContact{Name: owned.Name, Phone: owned.Phone, Email: owned.Email, Address: owned.Address}
+	pending := owned.Status == models.StatusPending
 	p.Confirming = pending && c.Query("confirming") == "1"
-	p.CanPay = pending && !p.Confirming && s.now().Before(o.ExpiresAt)
-	p.Expires = o.ExpiresAt.Format("2006-01-02 15:04 MST")
+	p.CanPay = pending && !p.Confirming && s.now().Before(owned.ExpiresAt)
+	p.Expires = owned.ExpiresAt.Format("2006-01-02 15:04 MST")
 	return p
 }
 
@@ -77,14 +111,9 @@ func (s *Server) orderPage(c *gin.Context, o *models.Order) orderPage {
 // browser without the session).
 func (s *Server) publicStatus(c *gin.Context, orderNo string) {
 	o, err := s.store.OrderByNo(c.Request.Context(), orderNo)
-	if errors.Is(err, models.ErrNotFound) {
-		s.fail(c, http.StatusNotFound, "error.notfound", nil)
-		return
-	} else if err != nil {
-		s.fail(c, http.StatusInternalServerError, "error.internal", err)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	p := s.orderPage(c, o)
-	p.Public, p.CanPay, p.Lines = true, false, nil
-	s.render(c, http.StatusOK, "order", p)
+	s.render(c, http.StatusOK, "order", s.orderPage(c, newPublicOrder(o), nil))
 }

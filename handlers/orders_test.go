@@ -2,9 +2,12 @@ package handlers
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"testing"
 
+	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -26,7 +29,7 @@ func TestOrderPage(t *testing.T) {
 			[]string{orderNo, "Waiting for payment", "2 × Silk scarf", "US$78.00", "Ann Lee", "1 Main Street, Springfield", `action="/orders/` + orderNo + `/pay"`}, nil},
 		{"another browser", h.browser(desktopUA), "/orders/" + orderNo, http.StatusNotFound,
 			[]string{"We could not find that page."}, []string{"Ann Lee", "Main Street", "Silk scarf"}},
-		{"no cookie at all", &browser{t: t, h: h, c: &http.Client{}, header: http.Header{}}, "/orders/" + orderNo, http.StatusNotFound,
+		{"no cookie at all", &browser{t: t, h: h, c: newClient(t), header: http.Header{}}, "/orders/" + orderNo, http.StatusNotFound,
 			[]string{"We could not find that page."}, []string{"Ann Lee"}},
 		{"unknown order", owner, "/orders/20250101ZZZZZZZZZZZZZZZZ", http.StatusNotFound,
 			[]string{"We could not find that page."}, nil},
@@ -71,4 +74,30 @@ func TestPayAgain(t *testing.T) {
 		assert.Equal(t, http.StatusSeeOther, res.StatusCode)
 		assert.Equal(t, "/orders/"+orderNo, res.location())
 	})
+}
+
+// TestPublicOrderViewHasNoPersonalData: what anybody holding an order
+// number sees (the JSON API, the order page in another browser) is built
+// from a type that has no place for the shopper's name, phone, e-mail or
+// address, and the pages show none of them.
+func TestPublicOrderViewHasNoPersonalData(t *testing.T) {
+	personal := map[string]bool{"Name": true, "Phone": true, "Email": true, "Address": true, "OwnerID": true, "CheckoutKey": true}
+	typ := reflect.TypeOf(publicOrder{})
+	for i := range typ.NumField() {
+		assert.False(t, personal[typ.Field(i).Name], "publicOrder has a %s field", typ.Field(i).Name)
+	}
+
+	h := newHarness(t, options{})
+	o := h.createOrder()
+	pub := newPublicOrder(o)
+	page := h.srv.orderPage(&gin.Context{Request: httptest.NewRequest(http.MethodGet, "/", nil)}, pub, nil)
+	assert.Nil(t, page.Contact)
+	assert.Empty(t, page.Lines)
+
+	res, out := h.apiCall(http.MethodGet, "/api/orders/"+o.OrderNo, "", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, []string{"currency", "order_no", "status", "total_fee", "trade_no"}, keys(out))
+	for _, s := range []string{o.Name, o.Email, o.Address} {
+		assert.NotContains(t, res.Body, s)
+	}
 }

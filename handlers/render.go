@@ -58,33 +58,6 @@ type errorPage struct {
 	Detail  string
 }
 
-// fail renders the error page with a translated message and logs 5xx.
-// Every handler error ends here (HTML) or in apiError (JSON).
-func (s *Server) fail(c *gin.Context, status int, msgKey string, err error) {
-	if status >= 500 {
-		s.log.Error("request failed", "path", c.Request.URL.Path, "status", status, "err", err)
-	}
-	if strings.HasPrefix(c.Request.URL.Path, "/api/") {
-		// Codes are snake_case like the API's own ("not_found").
-		code := strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
-		apiError(c, status, code, english.T(msgKey), nil)
-		return
-	}
-	p := errorPage{page: s.newPage(c, "error.title"), Status: status}
-	p.Message = p.Lang.T(msgKey)
-	s.render(c, status, "error", p)
-	c.Abort()
-}
-
-// apiError writes {"error":{"code","message","fields"}}.
-func apiError(c *gin.Context, status int, code, msg string, fields map[string]string) {
-	body := gin.H{"code": code, "message": msg}
-	if len(fields) > 0 {
-		body["fields"] = fields
-	}
-	c.AbortWithStatusJSON(status, gin.H{"error": body})
-}
-
 // redirect saves the session and sends a 303.
 func (s *Server) redirect(c *gin.Context, to string) {
 	if err := s.save(c); err != nil {

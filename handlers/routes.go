@@ -6,13 +6,16 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"shop/assets"
+	"shop/models"
 )
 
 // Handler returns the shop's HTTP handler. Every route is listed here.
 func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	_ = r.SetTrustedProxies(nil) // behind a proxy, configure its address instead
+	// Only the configured proxies' X-Forwarded-For is believed; New has
+	// checked the list, so this cannot fail.
+	_ = r.SetTrustedProxies(s.trustedProxies)
 	r.Use(s.recoverer, s.requestLog, securityHeaders)
 
 	r.GET("/healthz", s.healthz)
@@ -28,12 +31,12 @@ func (s *Server) Handler() http.Handler {
 		r.GET("/sandbox", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/sandbox/") })
 	}
 
-	api := r.Group("/api", s.crossOrigin(true))
+	api := r.Group("/api", s.crossOrigin())
 	api.GET("/products", s.apiProducts)
 	api.POST("/orders", s.rateLimit, s.apiCreateOrder)
 	api.GET("/orders/:order_no", s.apiOrder)
 
-	web := r.Group("/", s.crossOrigin(false), s.session)
+	web := r.Group("/", s.crossOrigin(), s.session)
 	web.GET("/", s.home)
 	web.GET("/products/:slug", s.product)
 	web.GET("/cart", s.cart)
@@ -47,7 +50,7 @@ func (s *Server) Handler() http.Handler {
 	web.GET("/lang/:code", s.switchLang)
 
 	r.NoRoute(s.session, s.notFound)
-	r.NoMethod(func(c *gin.Context) { s.fail(c, http.StatusMethodNotAllowed, "error.badrequest", nil) })
+	r.NoMethod(func(c *gin.Context) { s.fail(c, errNoMethod) })
 	return r
 }
 
@@ -62,5 +65,5 @@ func (s *Server) healthz(c *gin.Context) {
 }
 
 func (s *Server) notFound(c *gin.Context) {
-	s.fail(c, http.StatusNotFound, "error.notfound", nil)
+	s.fail(c, models.ErrNotFound)
 }

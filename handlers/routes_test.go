@@ -22,7 +22,7 @@ func TestHealthz(t *testing.T) {
 	for _, method := range []string{http.MethodGet, http.MethodHead} {
 		req, err := http.NewRequest(method, h.ts.URL+"/healthz", nil)
 		require.NoError(t, err)
-		res := do(t, http.DefaultClient, req)
+		res := do(t, h.http, req)
 		assert.Equal(t, http.StatusOK, res.StatusCode, method)
 		if method == http.MethodGet {
 			assert.Equal(t, "ok", res.Body)
@@ -115,8 +115,9 @@ func TestRecoverer(t *testing.T) {
 	})
 	t.Run("through the real router", func(t *testing.T) {
 		// A store that panics stands in for a bug in a handler.
-		srv, err := New(Config{Store: panicStore{h.db}, Alipay: h.client, BaseURL: "http://shop.example", Currency: "USD",
-			Timeout: testTimeout, SessionKeys: [][]byte{[]byte(strings.Repeat("k", 32))}})
+		cfg := h.cfg
+		cfg.Store = panicStore{h.db}
+		srv, err := New(cfg)
 		require.NoError(t, err)
 		for _, path := range []string{"/", "/healthz"} {
 			rec := httptest.NewRecorder()

@@ -3,6 +3,7 @@ package handlers
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"shop/models"
 	"sort"
 	"strconv"
 	"strings"
@@ -80,8 +81,6 @@ type cartLine struct {
 	Quantity  int
 }
 
-const maxQuantity = 99
-
 // readCart decodes the cart, skipping anything malformed.
 func readCart(c *gin.Context) []cartLine {
 	var out []cartLine
@@ -89,7 +88,7 @@ func readCart(c *gin.Context) []cartLine {
 		id, qty, ok := strings.Cut(part, ":")
 		pid, err1 := strconv.ParseUint(id, 10, 32)
 		n, err2 := strconv.Atoi(qty)
-		if !ok || err1 != nil || err2 != nil || n < 1 || n > maxQuantity || pid == 0 {
+		if !ok || err1 != nil || err2 != nil || n < 1 || n > models.MaxQuantity || pid == 0 {
 			continue
 		}
 		out = append(out, cartLine{ProductID: uint(pid), Quantity: n})

@@ -29,7 +29,7 @@ func (h *harness) browser(ua string) *browser {
 	jar, err := cookiejar.New(nil)
 	require.NoError(h.t, err)
 	return &browser{t: h.t, h: h, ua: ua, header: http.Header{},
-		c: &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		c: &http.Client{Transport: newClient(h.t).Transport, Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}}}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -143,4 +144,33 @@ func productsByID(tx *gorm.DB, ids []uint) (map[uint]Product, error) {
 		m[p.ID] = p
 	}
 	return m, nil
+}
+
+// CurrencyError reports a catalog priced in currencies other than the
+// shop's settlement currency: orders from it could never be paid.
+type CurrencyError struct {
+	Want   string   // the settlement currency
+	Stored []string // the currencies the products are priced in
+}
+
+// Error names both sides.
+func (e *CurrencyError) Error() string {
+	return fmt.Sprintf("the catalog is priced in %s, not %s", strings.Join(e.Stored, ", "), e.Want)
+}
+
+// Is makes errors.Is(err, ErrCurrency) true.
+func (e *CurrencyError) Is(target error) bool { return target == ErrCurrency }
+
+// CheckCatalogCurrency returns a *CurrencyError when any product is priced
+// in a currency other than currency. An empty catalog passes.
+func (db *DB) CheckCatalogCurrency(ctx context.Context, currency string) error {
+	var stored []string
+	err := db.gorm.WithContext(ctx).Model(&Product{}).Distinct("currency").Order("currency").Pluck("currency", &stored).Error
+	if err != nil {
+		return fmt.Errorf("catalog currency: %w", err)
+	}
+	if len(stored) == 0 || (len(stored) == 1 && stored[0] == currency) {
+		return nil
+	}
+	return &CurrencyError{Want: currency, Stored: stored}
 }

@@ -26,7 +26,7 @@ func TestSeedCatalog(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.currency, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := Open(filepath.Join(t.TempDir(), "shop.db"), nil)
+			db, err := Open(context.Background(), filepath.Join(t.TempDir(), "shop.db"), nil)
 			require.NoError(t, err)
 			defer db.Close()
 
@@ -71,7 +71,7 @@ func TestSeedCatalogRejectsBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.currency, func(t *testing.T) {
-			db, err := Open(filepath.Join(t.TempDir(), "shop.db"), nil)
+			db, err := Open(context.Background(), filepath.Join(t.TempDir(), "shop.db"), nil)
 			require.NoError(t, err)
 			defer db.Close()
 			assert.Error(t, db.SeedCatalog(context.Background(), tt.currency, tt.exponent))

@@ -7,12 +7,15 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/gofrs/flock"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 )
@@ -25,22 +28,49 @@ const maxOpenConns = 8
 // DB is the shop's database: a SQLite file accessed through GORM.
 type DB struct {
 	gorm *gorm.DB
+	log  *slog.Logger
 }
 
 // Open opens (creating if needed) the SQLite database at path, applies the
 // connection settings every connection needs and runs the migrations.
-// log receives GORM's warnings and errors; nil discards them.
-func Open(path string, log *slog.Logger) (*DB, error) {
+// log receives the migrations applied and GORM's warnings and errors; nil
+// discards them.
+//
+// Several processes may start on one file at once: the migrations run
+// under an exclusive lock on path+".lock", so each is applied once.
+func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("open database %s: it is a directory; DB_PATH must name a file", path)
+	}
 	g, err := openGorm(dsn(path), log)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{gorm: g}
-	if err := db.Migrate(context.Background()); err != nil {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	db := &DB{gorm: g, log: log}
+	err = withFileLock(ctx, path+".lock", func() error { return db.Migrate(ctx) })
+	if err != nil {
 		_ = db.Close()
-		return nil, err
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// withFileLock runs fn holding an exclusive lock on the file at path,
+// waiting for another process to release it.
+func withFileLock(ctx context.Context, path string, fn func() error) error {
+	l := flock.New(path)
+	locked, err := l.TryLockContext(ctx, 50*time.Millisecond)
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", path, err)
+	}
+	if !locked {
+		return fmt.Errorf("lock %s: %w", path, errors.New("not acquired"))
+	}
+	defer l.Unlock()
+	return fn()
 }
 
 // dsn builds the data source name. Every parameter is applied by the driver
@@ -94,8 +124,8 @@ func gormLogger(log *slog.Logger) logger.Interface {
 	})
 }
 
-// Gorm returns the underlying GORM handle, for components that keep their
-// own tables in the same file (the local Alipay sandbox).
+// Gorm returns the underlying GORM handle, for tests and tools that need
+// to reach the tables directly.
 func (db *DB) Gorm() *gorm.DB {
 	return db.gorm
 }

@@ -2,10 +2,10 @@ package models
 
 import (
 	"context"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -40,11 +40,14 @@ func TestOpenSetsPragmasOnEveryConnection(t *testing.T) {
 	}
 }
 
+// TestWriteTransactionsAreImmediate shows that a transaction takes the
+// write lock when it begins: while it is open, another connection that
+// will not wait (busy_timeout 0) cannot begin a write. Nothing is timed.
 func TestWriteTransactionsAreImmediate(t *testing.T) {
 	tests := []struct {
-		name        string
-		txlock      string
-		wantBlocked bool
+		name       string
+		txlock     string
+		wantLocked bool
 	}{
 		{"immediate (production DSN)", "immediate", true},
 		// Control: shows the check can tell a deferred transaction apart.
@@ -52,53 +55,46 @@ func TestWriteTransactionsAreImmediate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
 			path := filepath.Join(t.TempDir(), "lock.db")
 			d := strings.Replace(dsn(path), "_txlock=immediate", "_txlock="+tt.txlock, 1)
 			g, err := openGorm(d, nil)
 			require.NoError(t, err)
 			db := &DB{gorm: g}
 			t.Cleanup(func() { require.NoError(t, db.Close()) })
-			require.NoError(t, db.Migrate(context.Background()))
+			require.NoError(t, db.Migrate(ctx))
 
 			a := db.Gorm().Begin()
 			require.NoError(t, a.Error)
-			require.NoError(t, a.Exec("DELETE FROM products").Error)
+			defer a.Rollback()
 
-			began := make(chan error, 1)
-			go func() {
-				b := db.Gorm().Begin()
-				began <- b.Error
-				if b.Error == nil {
-					b.Rollback()
-				}
-			}()
-
-			// Give B the chance to begin; an immediate BEGIN must still be
-			// waiting for A's write lock. This wait is not measured.
-			blocked := true
-			select {
-			case err := <-began:
-				require.NoError(t, err)
-				blocked = false
-			case <-time.After(300 * time.Millisecond):
+			noWait := strings.Replace(dsn(path), url.QueryEscape("busy_timeout(5000)"), url.QueryEscape("busy_timeout(0)"), 1)
+			require.NotEqual(t, dsn(path), noWait)
+			other, err := openGorm(noWait, nil)
+			require.NoError(t, err)
+			otherDB := &DB{gorm: other}
+			defer otherDB.Close()
+			b := otherDB.Gorm().WithContext(ctx).Begin()
+			if b.Error == nil {
+				b.Rollback()
 			}
-			require.NoError(t, a.Commit().Error)
-			if blocked {
-				require.NoError(t, <-began, "B begins once A has committed")
+			if tt.wantLocked {
+				assert.ErrorContains(t, b.Error, "locked", "A holds the write lock from BEGIN on")
+			} else {
+				assert.NoError(t, b.Error, "a deferred BEGIN takes no lock")
 			}
-			assert.Equal(t, tt.wantBlocked, blocked, "B's Begin waited for A's commit")
 		})
 	}
 }
 
 func TestOpenAgainKeepsDataAndConstraints(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shop.db")
-	db, err := Open(path, nil)
+	db, err := Open(context.Background(), path, nil)
 	require.NoError(t, err)
 	require.NoError(t, db.SeedCatalog(context.Background(), "USD", 2))
 	require.NoError(t, db.Close())
 
-	db, err = Open(path, nil)
+	db, err = Open(context.Background(), path, nil)
 	require.NoError(t, err)
 	defer db.Close()
 	assert.NoError(t, db.Ping(context.Background()))

@@ -13,7 +13,7 @@ import (
 // catalog seeded.
 func openTestDB(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(filepath.Join(t.TempDir(), "shop.db"), nil)
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "shop.db"), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	require.NoError(t, db.SeedCatalog(context.Background(), "USD", 2))

@@ -20,13 +20,21 @@ const (
 	StatusRefunded Status = "refunded"
 )
 
-// Channels through which an order is paid: the mobile web cashier, the
-// desktop cashier, or the native app SDK.
+// Channel is how an order is paid: the mobile web cashier, the desktop
+// cashier, or the native app SDK.
+type Channel string
+
+// The channels.
 const (
-	ChannelWAP = "wap"
-	ChannelWeb = "web"
-	ChannelApp = "app"
+	ChannelWAP Channel = "wap"
+	ChannelWeb Channel = "web"
+	ChannelApp Channel = "app"
 )
+
+// Valid reports whether c is one of the channels.
+func (c Channel) Valid() bool {
+	return c == ChannelWAP || c == ChannelWeb || c == ChannelApp
+}
 
 // Order is a shopper's order. OrderNo is the out_trade_no sent to Alipay;
 // TradeNo is Alipay's trade id, set once the order is paid.
@@ -38,7 +46,7 @@ type Order struct {
 	// CheckoutKey is the idempotency key of the checkout submit that created
 	// the order; nil when the client sent none.
 	CheckoutKey   *string `gorm:"uniqueIndex:idx_orders_owner_checkout_key,priority:2"`
-	Channel       string  `gorm:"not null;check:chk_orders_channel,channel IN ('wap','web','app')"`
+	Channel       Channel `gorm:"not null;check:chk_orders_channel,channel IN ('wap','web','app')"`
 	Status        Status  `gorm:"not null;index:idx_orders_status_expires,priority:1;check:chk_orders_status,status IN ('pending','paid','closed','refunded')"`
 	Currency      string  `gorm:"not null;size:3"`
 	TotalMinor    int64   `gorm:"not null;check:chk_orders_total,total_minor > 0"`
@@ -87,10 +95,11 @@ type Item struct {
 // NewOrder is what CreateOrder needs to create an order. Prices are never
 // taken from the client: they come from the stored products.
 type NewOrder struct {
-	OwnerID, CheckoutKey, Channel, Currency string
-	Items                                   []Item
-	Name, Phone, Email, Address             string
-	ExpiresAt                               time.Time
+	OwnerID, CheckoutKey, Currency string
+	Channel                        Channel
+	Items                          []Item
+	Name, Phone, Email, Address    string
+	ExpiresAt                      time.Time
 }
 
 // MaxQuantity is the largest quantity of one product in an order.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -59,7 +58,7 @@ func (db *DB) CreateOrder(ctx context.Context, n NewOrder) (order *Order, create
 // validateNewOrder checks what can be checked without the database and
 // merges repeated product ids, keeping the first-seen order.
 func validateNewOrder(n NewOrder) ([]Item, error) {
-	if !slices.Contains([]string{ChannelWAP, ChannelWeb, ChannelApp}, n.Channel) {
+	if !n.Channel.Valid() {
 		return nil, fmt.Errorf("%q: %w", n.Channel, ErrChannel)
 	}
 	if !currencyCode.MatchString(n.Currency) {
