@@ -14,7 +14,7 @@ import (
 )
 
 // legacyDB is a database written by the shop's first release, whose schema
-// GORM's AutoMigrate made: five orders (one paid, with its notification)
+// GORM's automatic migration made: five orders (one paid, with its notification)
 // and the sandbox's tables beside the shop's.
 const legacyDB = "testdata/automigrate-schema.db"
 
@@ -30,7 +30,7 @@ func copyFile(t *testing.T, from, to string) {
 	require.NoError(t, dst.Close())
 }
 
-func TestMigrationsAdoptAutoMigratedDatabase(t *testing.T) {
+func TestMigrationsAdoptFirstReleaseDatabase(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "shop.db")
 	copyFile(t, legacyDB, path)
