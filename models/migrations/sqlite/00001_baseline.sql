@@ -1,5 +1,5 @@
 -- The schema as the shop's first release created it (with GORM's
--- AutoMigrate). IF NOT EXISTS lets a database made by that release adopt
+-- automatic migration). IF NOT EXISTS lets a database made by that release adopt
 -- this migration unchanged: its tables and indexes are exactly these.
 
 -- +goose Up
