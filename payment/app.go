@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 )
 
 // AppPayRequest is a mobile.securitypay.pay payment: the merchant server
@@ -25,7 +26,7 @@ type AppPayRequest struct {
 	ReturnURL   string // rarely used (H5 fallback)
 	ShowURL     string
 	ReferURL    string
-	ItBPay      string // unpaid timeout, "1m" to "15d" or "1c"
+	ItBPay      string // unpaid timeout, "1m" to "15d" or "1c", counted from when the buyer opens it
 	Appenv      string // "system=android^version=3.0.1.2"
 	ExternToken string
 	ProductCode string // defaults to NEW_WAP_OVERSEAS_SELLER
@@ -34,6 +35,13 @@ type AppPayRequest struct {
 	TradeInformation  *TradeInformation
 	SplitFundInfo     []SplitFund
 	SecondaryMerchant *SecondaryMerchant
+
+	// ItBPayDeadline is an absolute deadline instead of ItBPay: sent as
+	// it_b_pay "yyyy-MM-dd HH:mm:ss" in Beijing time, to the second, a form
+	// Alipay documents on its domestic mobile.securitypay.pay page. Unlike
+	// ItBPay it also bounds an order string nobody has opened yet. Set one
+	// of the two, not both.
+	ItBPayDeadline time.Time
 }
 
 // appKeys lists every parameter the app order string may hold; Alipay
@@ -58,7 +66,8 @@ func (r *AppPayRequest) params(partner string) (Params, error) {
 	if err := o.addTo(p); err != nil {
 		return nil, err
 	}
-	if err := checkItBPay(r.ItBPay); err != nil {
+	itBPay, err := r.itBPay()
+	if err != nil {
 		return nil, err
 	}
 	pc := r.ProductCode
@@ -91,7 +100,7 @@ func (r *AppPayRequest) params(partner string) (Params, error) {
 	}
 	p["service"], p["partner"], p["seller_id"], p["_input_charset"] = string(ServiceApp), partner, partner, "UTF-8"
 	p["payment_type"], p["forex_biz"], p["product_code"] = "1", "FP", pc
-	p["it_b_pay"], p["appenv"] = r.ItBPay, r.Appenv
+	p["it_b_pay"], p["appenv"] = itBPay, r.Appenv
 	p["extern_token"], p["payment_inst"], p["split_fund_info"] = r.ExternToken, r.PaymentInst, split
 	p = dropEmpty(p)
 	for k, v := range p {

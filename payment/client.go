@@ -164,4 +164,9 @@ func (f *Form) HTML() (string, error) {
 }
 
 // ErrPartner is wrapped when a message from Alipay names another partner.
+// It is checked after the signature, so the message is genuine
+// (Notification.Verified is true): Alipay's RSA key signs for every
+// merchant, and a real notification about someone else's trade must not
+// pay an order here. It is not ErrContent: nothing about the message is
+// malformed, it is simply not this partner's.
 var ErrPartner = errors.New("payment: message is for another partner")

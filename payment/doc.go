@@ -28,4 +28,11 @@
 // Client.AppOrderString, and mark orders paid only from a notification that
 // Client.ParseNotification accepted (and Client.NotifyVerify confirmed),
 // after checking its out_trade_no, amount and currency against your order.
+// A notification whose signature verified but whose content is unexpected
+// (ErrContent, with Notification.Verified set) is still Alipay's: record it
+// for review and answer "success", or Alipay resends it for 25 hours.
+//
+// Give every payment an absolute deadline (TradeRequest.OrderGMTCreate and
+// OrderValidTime, AppPayRequest.ItBPayDeadline): the relative timeouts
+// start only when the buyer opens the cashier.
 package payment

@@ -16,7 +16,7 @@ import (
 const maxAnswer = 1 << 20
 
 // call signs p (adding partner and _input_charset) and sends it to the
-// gateway: as a query string, or as a form POSTed to a URL that also carries
+// gateway: as a query string, or as a form POSTed to a URL that carries
 // _input_charset, as Alipay asks of POSTs.
 func (c *Client) call(ctx context.Context, p Params, post bool) (body []byte, contentType string, err error) {
 	svc := Service(p["service"])
@@ -26,8 +26,13 @@ func (c *Client) call(ctx context.Context, p Params, post bool) (body []byte, co
 	}
 	var req *http.Request
 	if post {
+		// _input_charset goes in the URL only, where the gateway reads it
+		// before decoding the body, and stays signed, as Alipay's Java SDK
+		// does: the gateway verifies over the query and the form merged.
 		u := c.gateway + "?_input_charset=" + url.QueryEscape(signed.Charset())
-		req, err = http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(signed.Encode()))
+		form := signed.Clone()
+		delete(form, "_input_charset")
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 		}

@@ -149,6 +149,45 @@ func ParseAmountOf(s string, c Currency) (Amount, error) {
 	return Amount{Minor: n, Currency: c}, err
 }
 
+// parseAmountExact parses an amount by value rather than by form: the
+// canonical form, or any plain decimal (digits, optionally a dot and more
+// digits) that is a whole number of minor units of c, within Alipay's
+// range. "1500.00" JPY is 1500 and "39.0" USD is 3900; "1500.50" JPY, "1e3"
+// and "-1" are errors. It reads amounts in messages whose signature has
+// verified, where what Alipay says counts, not how it wrote it.
+func parseAmountExact(s string, c Currency) (int64, error) {
+	n, strictErr := ParseAmount(s, c)
+	if strictErr == nil {
+		return n, nil
+	}
+	exp := c.Exponent()
+	if exp < 0 {
+		return 0, strictErr
+	}
+	whole, frac, dot := strings.Cut(s, ".")
+	if !isDigits(whole) || dot && !isDigits(frac) {
+		return 0, fmt.Errorf("%w %q: not a plain decimal number", ErrAmount, clip(s))
+	}
+	if len(frac) > exp {
+		if strings.Trim(frac[exp:], "0") != "" {
+			return 0, fmt.Errorf("%w %q: not a whole number of minor units of %s", ErrAmount, clip(s), c)
+		}
+		frac = frac[:exp]
+	}
+	frac += strings.Repeat("0", exp-len(frac))
+	whole = strings.TrimLeft(whole, "0")
+	// More than 7 digits is beyond 1,000,000 whatever they are, and
+	// could overflow the parse below.
+	if len(whole) > 7 {
+		return 0, fmt.Errorf("%w %q: outside 0.01 to 1,000,000.00", ErrAmount, clip(s))
+	}
+	n, _ = strconv.ParseInt("0"+whole+frac, 10, 64) // digits only, at most 10: cannot fail
+	if n < c.MinAmount() || n > c.MaxAmount() {
+		return 0, fmt.Errorf("%w %q: outside 0.01 to 1,000,000.00", ErrAmount, clip(s))
+	}
+	return n, nil
+}
+
 func isDigits(s string) bool {
 	if s == "" {
 		return false

@@ -197,3 +197,51 @@ func TestAmountString(t *testing.T) {
 	_, err = ParseAmountOf("350.4", "USD")
 	assert.ErrorIs(t, err, ErrAmount)
 }
+
+func TestParseAmountExact(t *testing.T) {
+	tests := []struct {
+		in   string
+		c    Currency
+		want int64 // 0: an error wrapping ErrAmount
+	}{
+		{"350.45", "USD", 35045},
+		{"39.0", "USD", 3900},
+		{"39", "USD", 3900},
+		{"39.000", "USD", 3900},
+		{"0039.10", "USD", 3910},
+		{"0.01", "USD", 1},
+		{"1000000", "USD", 100_000_000},
+		{"1500", "JPY", 1500},
+		{"1500.00", "JPY", 1500},
+		{"1500.", "JPY", 0},
+		{".5", "USD", 0},
+		{"1500.50", "JPY", 0},
+		{"350.455", "USD", 0},
+		{"0.00", "USD", 0},
+		{"0.001", "USD", 0},
+		{"1000000.01", "USD", 0},
+		{"10000000", "JPY", 0},
+		{"00000000000000000001.00", "USD", 100},
+		{"123456789012345678901234567890", "USD", 0},
+		{"1e2", "USD", 0},
+		{"-1.00", "USD", 0},
+		{"+1.00", "USD", 0},
+		{" 1.00", "USD", 0},
+		{"1,000.00", "USD", 0},
+		{"１.00", "USD", 0},
+		{"", "USD", 0},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.c)+" "+tt.in, func(t *testing.T) {
+			got, err := parseAmountExact(tt.in, tt.c)
+			if tt.want == 0 {
+				assert.ErrorIs(t, err, ErrAmount)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	_, err := parseAmountExact("1.00", "XXX")
+	assert.ErrorIs(t, err, ErrCurrency)
+}

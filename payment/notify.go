@@ -1,6 +1,7 @@
 package payment
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -21,9 +22,16 @@ const (
 // TRADE_FINISHED both do.
 func (s TradeStatus) Paid() bool { return s == TradeSuccess || s == TradeFinished }
 
-// Notification is a verified message from Alipay about a trade: the
-// asynchronous notification POSTed to notify_url, or the synchronous return
-// redirect to return_url (which carries only the trade fields).
+// ErrContent is wrapped when a message's signature verified but a field is
+// missing or not in the expected format. The message is Alipay's, so
+// answering a notification with "fail" only makes Alipay send the same
+// bytes again for 25 hours: record it for a person to look at and answer
+// "success". Notification.Verified is true with it.
+var ErrContent = errors.New("payment: the message verified but a field is missing or not in the expected format")
+
+// Notification is a message from Alipay about a trade: the asynchronous
+// notification POSTed to notify_url, or the synchronous return redirect to
+// return_url (which carries only the trade fields).
 type Notification struct {
 	NotifyID    string // the same on every retry; check it with Client.NotifyVerify
 	NotifyType  string // "trade_status_sync"
@@ -47,16 +55,32 @@ type Notification struct {
 	// Params holds every field received, sign included, in UTF-8. Fields
 	// Alipay adds in future are here too: nothing is dropped.
 	Params Params
+
+	// Verified reports that the signature checked out with the configured
+	// key and sign type: the message is Alipay's. It is true on success
+	// and also with the errors that come after verification (ErrContent,
+	// ErrPartner), false with every other error.
+	Verified bool
 }
 
 // ParseNotification verifies and parses the body of an asynchronous
 // notification. contentType is the request's Content-Type, whose charset
 // (if any) says how the body is encoded (GBK bodies are decoded). The
 // signature is checked over every field received with the configured sign
-// type only; then the fields are checked for shape and the seller for being
-// this partner. The errors wrap ErrMalformed, ErrSignature, ErrSignType or
-// ErrPartner. When the body parsed but failed a later check, the partly
-// filled Notification is returned with the error, for logging.
+// type only; then the fields are read and the seller checked for being
+// this partner.
+//
+// Errors before the signature verified wrap ErrMalformed (the body cannot
+// be parsed), ErrCharset, ErrSignature or ErrSignType: the message may be
+// forged. Errors after it wrap ErrContent (a field missing or in an
+// unexpected format) or ErrPartner (a genuine message about another
+// merchant's trade), and come with Verified set. Whenever the body parsed,
+// the Notification is returned with the error, filled as far as its fields
+// allowed, Params included.
+//
+// Amounts are read by value: a total_fee that is not in its currency's
+// canonical form but is an exact number of minor units ("1500.00" JPY,
+// "39.0" USD) is accepted.
 func (c *Client) ParseNotification(body []byte, contentType string) (*Notification, error) {
 	p, pairs, err := parseQuery(body, charsetOf(contentType))
 	if err != nil {
@@ -66,8 +90,9 @@ func (c *Client) ParseNotification(body []byte, contentType string) (*Notificati
 }
 
 // ParseReturn verifies and parses the query string of the return redirect
-// (r.URL.RawQuery). Show the buyer what it says, but never mark an order
-// paid from it: only the notification (or a query) is authoritative.
+// (r.URL.RawQuery), with the errors and the leniency of ParseNotification.
+// Show the buyer what it says, but never mark an order paid from it: only
+// the notification (or a query) is authoritative.
 func (c *Client) ParseReturn(rawQuery string) (*Notification, error) {
 	p, pairs, err := parseQuery([]byte(rawQuery), "")
 	if err != nil {
@@ -81,55 +106,66 @@ func (c *Client) verifyTrade(p Params, pairs []KV, charset string, isNotify bool
 	if err := verifyPairs(c.verifier, p, pairs, charset); err != nil {
 		return n, err
 	}
-	if err := n.fill(p, isNotify); err != nil {
-		return n, err
-	}
+	n.Verified = true
+	problems := n.fill(p, isNotify)
+	// Another merchant's trade first: however odd its fields, acting on it
+	// would be the worse mistake.
 	if n.SellerID != "" && n.SellerID != c.partner {
 		return n, fmt.Errorf("%w: seller_id %s", ErrPartner, n.SellerID)
 	}
 	if pid := p["partner"]; pid != "" && pid != c.partner {
 		return n, fmt.Errorf("%w: partner %s", ErrPartner, pid)
 	}
+	if len(problems) > 0 {
+		return n, fmt.Errorf("%w: %s", ErrContent, strings.Join(problems, "; "))
+	}
 	return n, nil
 }
 
-func (n *Notification) fill(p Params, isNotify bool) error {
+// fill reads the fields of a verified message into n, as many as it can,
+// and returns what it found missing or malformed.
+func (n *Notification) fill(p Params, isNotify bool) (problems []string) {
 	required := notifyRequired[:]
 	if !isNotify {
 		required = required[:4]
 	}
 	for _, k := range required {
 		if p[k] == "" {
-			return fmt.Errorf("%w: %s is missing", ErrMalformed, k)
+			problems = append(problems, k+" is missing")
 		}
 	}
-	if err := checkTradeNo("out_trade_no", n.OutTradeNo); err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	if n.OutTradeNo != "" {
+		if err := checkTradeNo("out_trade_no", n.OutTradeNo); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	n.NotifyType = p["notify_type"]
 	n.TradeStatus = TradeStatus(p["trade_status"])
 	n.Currency = Currency(p["currency"])
-	if !n.Currency.Valid() {
-		return fmt.Errorf("%w: unknown currency %q", ErrMalformed, p["currency"])
+	n.BuyerID, n.BuyerEmail = p["buyer_id"], p["buyer_email"]
+	n.SellerID, n.SellerEmail = p["seller_id"], p["seller_email"]
+	if p["currency"] != "" && !n.Currency.Valid() {
+		problems = append(problems, fmt.Sprintf("unknown currency %q", clip(p["currency"])))
 	}
 	switch fee, rmb := p["total_fee"], p["rmb_fee"]; {
 	case fee != "":
-		a, err := ParseAmountOf(fee, n.Currency)
-		if err != nil {
-			return fmt.Errorf("%w: total_fee: %v", ErrMalformed, err)
+		// Without a known currency there is no exponent to read it by.
+		if n.Currency.Valid() {
+			v, err := parseAmountExact(fee, n.Currency)
+			if err != nil {
+				problems = append(problems, "total_fee: "+err.Error())
+			}
+			n.Amount = Amount{Minor: v, Currency: n.Currency}
 		}
-		n.Amount = a
 	case rmb != "":
-		v, err := ParseAmount(rmb, CNY)
+		v, err := parseAmountExact(rmb, CNY)
 		if err != nil {
-			return fmt.Errorf("%w: rmb_fee: %v", ErrMalformed, err)
+			problems = append(problems, "rmb_fee: "+err.Error())
 		}
 		n.RMBFee, n.Amount.Currency = v, n.Currency
 	default:
-		return fmt.Errorf("%w: total_fee is missing", ErrMalformed)
+		problems = append(problems, "total_fee is missing")
 	}
-	n.BuyerID, n.BuyerEmail = p["buyer_id"], p["buyer_email"]
-	n.SellerID, n.SellerEmail = p["seller_id"], p["seller_email"]
 	times := [...]struct {
 		key string
 		dst *time.Time
@@ -140,11 +176,12 @@ func (n *Notification) fill(p Params, isNotify bool) error {
 		}
 		t, err := ParseTime(p[f.key])
 		if err != nil {
-			return fmt.Errorf("%w: %s: %v", ErrMalformed, f.key, err)
+			problems = append(problems, fmt.Sprintf("%s %q is not yyyy-MM-dd HH:mm:ss", f.key, clip(p[f.key])))
+			continue
 		}
 		*f.dst = t
 	}
-	return nil
+	return problems
 }
 
 // notifyRequired lists the fields every trade message carries; the last

@@ -16,7 +16,9 @@ import (
 type Params map[string]string
 
 // ErrMalformed is wrapped by errors about input that cannot be parsed: bad
-// percent-encoding, repeated keys, undecodable charsets.
+// percent-encoding, repeated keys, undecodable charsets. A notification or
+// return that parsed and verified but whose fields are unexpected is
+// ErrContent instead.
 var ErrMalformed = errors.New("payment: malformed message")
 
 // PreSign returns the string Alipay signs: every parameter except sign and

@@ -44,14 +44,16 @@ func ParseTradeParams(p Params) (*TradeRequest, error) {
 	}
 	r.SecondaryMerchant = parseSecondary(p)
 	if s := p["order_gmt_create"]; s != "" {
-		if r.OrderGMTCreate, err = ParseTime(s); err != nil {
+		if r.OrderGMTCreate, err = parseWireTime(s); err != nil {
 			return nil, invalid("order_gmt_create", "must be yyyy-MM-dd HH:mm:ss")
 		}
 	}
 	if s := p["order_valid_time"]; s != "" {
+		// Range before converting: a huge number would overflow the
+		// Duration into a small or negative one.
 		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || !isDigits(s) {
-			return nil, invalid("order_valid_time", "must be a number of seconds")
+		if err != nil || !isDigits(s) || n < 1 || n > maxOrderValidTime {
+			return nil, invalid("order_valid_time", "must be whole seconds from 1 to %d", maxOrderValidTime)
 		}
 		r.OrderValidTime = time.Duration(n) * time.Second
 	}
@@ -94,6 +96,10 @@ func ParseAppParams(p Params) (*AppPayRequest, error) {
 		NotifyURL: p["notify_url"], ReturnURL: p["return_url"], ShowURL: p["show_url"], ReferURL: p["refer_url"],
 		ItBPay: p["it_b_pay"], Appenv: p["appenv"], ExternToken: p["extern_token"], ProductCode: p["product_code"],
 		PaymentInst: p["payment_inst"], SecondaryMerchant: parseSecondary(p),
+	}
+	// it_b_pay is either relative ("30m") or an absolute Beijing time.
+	if t, err := parseWireTime(r.ItBPay); err == nil {
+		r.ItBPay, r.ItBPayDeadline = "", t
 	}
 	if err := parseFees(p, r.Currency, "total_fee", "rmb_fee", &r.TotalFee, &r.RMBFee); err != nil {
 		return nil, err

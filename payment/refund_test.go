@@ -74,6 +74,15 @@ func TestRefund(t *testing.T) {
 				}
 				assert.Equal(t, want, gwWithout(s.Params, "sign", "sign_type"))
 				assert.Equal(t, string(st), s.Params["sign_type"])
+				// Where each parameter went: _input_charset in the URL only
+				// (yet signed: the fixture verified over both, merged),
+				// everything else in the body only.
+				assert.NoError(t, s.VerifyErr)
+				for k := range s.Params {
+					inURL, inBody := s.Query[k] != "", s.Form[k] != ""
+					assert.Equal(t, k == "_input_charset", inURL, "%s in the URL", k)
+					assert.Equal(t, k != "_input_charset", inBody, "%s in the body", k)
+				}
 			})
 		}
 	}

@@ -62,11 +62,24 @@ type TradeRequest struct {
 	AppPay      bool   // H5 only: try to open the Alipay app (app_pay=Y)
 	PaymentInst string // "ALIPAYCN" or "ALIPAYHK" (Hong Kong variant)
 
+	// OrderGMTCreate (order_gmt_create, when the merchant created the
+	// order, sent in Beijing time to the second) and OrderValidTime
+	// (order_valid_time, whole seconds from 1 to 2592000) give the trade an
+	// absolute deadline: see Deadline. TimeoutRule alone is not one, as
+	// Alipay counts it from when the buyer first opens the cashier, so a pay
+	// URL never opened would stay payable for ever.
+	//
+	// Alipay's create_forex_trade page documents both; its
+	// create_forex_trade_wap page does not list them, but its Java SDK
+	// builds both services from one parameter set, so this package sends
+	// them for WAP too. That is an inference: confirm with Alipay during
+	// onboarding that your WAP contract honours them.
+	OrderGMTCreate time.Time
+	OrderValidTime time.Duration
+
 	// PC only.
-	OrderGMTCreate time.Time     // when the order was created (sent in Beijing time)
-	OrderValidTime time.Duration // how long after OrderGMTCreate the order can be paid
-	QRPayMode      string        // "0".."4": embed the cashier as a QR code
-	QRCodeWidth    int           // with QRPayMode "4"
+	QRPayMode   string // "0".."4": embed the cashier as a QR code
+	QRCodeWidth int    // with QRPayMode "4"
 }
 
 var beijing = time.FixedZone("CST", 8*3600)
@@ -127,7 +140,10 @@ func (r *TradeRequest) params() (Params, error) {
 	if err := r.SecondaryMerchant.addTo(p); err != nil {
 		return nil, err
 	}
-	if err := r.pcParams(svc, p); err != nil {
+	if err := r.deadlineParams(p); err != nil {
+		return nil, err
+	}
+	if err := r.qrParams(svc, p); err != nil {
 		return nil, err
 	}
 	p["supplier"], p["timeout_rule"], p["product_code"] = r.Supplier, r.TimeoutRule, pc
@@ -135,23 +151,14 @@ func (r *TradeRequest) params() (Params, error) {
 	return dropEmpty(p), nil
 }
 
-func (r *TradeRequest) pcParams(svc Service, p Params) error {
-	pcOnly := !r.OrderGMTCreate.IsZero() || r.OrderValidTime != 0 || r.QRPayMode != "" || r.QRCodeWidth != 0
+// qrParams adds the desktop cashier's QR code options, which only
+// create_forex_trade has.
+func (r *TradeRequest) qrParams(svc Service, p Params) error {
 	if svc != ServicePC {
-		if pcOnly {
-			return invalid("order_gmt_create", "order_gmt_create, order_valid_time and qr_pay_mode are for %s only", ServicePC)
+		if r.QRPayMode != "" || r.QRCodeWidth != 0 {
+			return invalid("qr_pay_mode", "qr_pay_mode and qrcode_width are for %s only", ServicePC)
 		}
 		return nil
-	}
-	if r.OrderValidTime != 0 {
-		secs := int64(r.OrderValidTime / time.Second)
-		if r.OrderGMTCreate.IsZero() || secs < 1 || secs > 2592000 || r.OrderValidTime%time.Second != 0 {
-			return invalid("order_valid_time", "needs order_gmt_create and whole seconds from 1 to 2592000")
-		}
-		p["order_valid_time"] = strconv.FormatInt(secs, 10)
-	}
-	if !r.OrderGMTCreate.IsZero() {
-		p["order_gmt_create"] = r.OrderGMTCreate.In(beijing).Format("2006-01-02 15:04:05")
 	}
 	if err := checkOneOf("qr_pay_mode", r.QRPayMode, "0", "1", "2", "3", "4"); err != nil {
 		return err

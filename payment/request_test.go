@@ -366,10 +366,8 @@ func TestTradeRequestInvalid(t *testing.T) {
 		{"app_pay on PC", func(r *TradeRequest) { r.Service, r.AppPay = ServicePC, true }, "app_pay", CodeIllegalArgument},
 		{"payment_inst unknown", func(r *TradeRequest) { r.PaymentInst = "ALIPAY" }, "payment_inst", CodeIllegalArgument},
 		{"service of the app", func(r *TradeRequest) { r.Service = ServiceApp }, "service", CodeIllegalArgument},
-		{"order_gmt_create on WAP", func(r *TradeRequest) { r.OrderGMTCreate = time.Now() }, "order_gmt_create", CodeIllegalArgument},
-		{"order_valid_time on WAP", func(r *TradeRequest) { r.OrderValidTime = time.Hour }, "order_gmt_create", CodeIllegalArgument},
-		{"qr_pay_mode on WAP", func(r *TradeRequest) { r.QRPayMode = "2" }, "order_gmt_create", CodeIllegalArgument},
-		{"qrcode_width on WAP", func(r *TradeRequest) { r.QRCodeWidth = 100 }, "order_gmt_create", CodeIllegalArgument},
+		{"qr_pay_mode on WAP", func(r *TradeRequest) { r.QRPayMode = "2" }, "qr_pay_mode", CodeIllegalArgument},
+		{"qrcode_width on WAP", func(r *TradeRequest) { r.QRCodeWidth = 100 }, "qr_pay_mode", CodeIllegalArgument},
 		{"PC order_valid_time without order_gmt_create", func(r *TradeRequest) { r.Service, r.OrderValidTime = ServicePC, time.Hour }, "order_valid_time", CodeIllegalArgument},
 		{"PC order_valid_time over 30 days", func(r *TradeRequest) {
 			r.Service, r.OrderGMTCreate, r.OrderValidTime = ServicePC, time.Now(), 2592001*time.Second

@@ -212,15 +212,16 @@ func checkTimeoutRule(service Service, s string) error {
 	return &ValidationError{Field: "timeout_rule", Reason: fmt.Sprintf("%q is not an allowed value (%s)", s, strings.Join(TimeoutRules, " ")), Code: CodeIllegalTimeoutRule}
 }
 
-// checkItBPay validates it_b_pay: a whole number of minutes, hours or days
-// from 1m to 15d, or "1c" (close at midnight).
+// checkItBPay validates a relative it_b_pay: a whole number of minutes,
+// hours or days from 1m to 15d, or "1c" (close at midnight). The absolute
+// form is AppPayRequest.ItBPayDeadline.
 func checkItBPay(s string) error {
 	if s == "" || s == "1c" {
 		return nil
 	}
 	d, err := ParseTimeout(s)
 	if err != nil || d < 60 || d > 15*24*3600 {
-		return &ValidationError{Field: "it_b_pay", Reason: fmt.Sprintf("%q must be 1m to 15d in whole m, h or d", s), Code: CodeIllegalTimeoutRule}
+		return &ValidationError{Field: "it_b_pay", Reason: fmt.Sprintf("%q must be 1m to 15d in whole m, h or d, 1c, or a time yyyy-MM-dd HH:mm:ss", s), Code: CodeIllegalTimeoutRule}
 	}
 	return nil
 }

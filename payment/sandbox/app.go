@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"shop/payment"
 )
@@ -46,16 +45,11 @@ func (s *Sandbox) payApp(r *http.Request, orderString string) (appResult, error)
 	}
 	now := s.now()
 	tradeNo := newTradeNo(now) // the SDK logs the buyer in: the Alipay trade exists at once
-	timeout := 30 * time.Minute
-	if req.ItBPay != "" && req.ItBPay != "1c" {
-		secs, _ := payment.ParseTimeout(req.ItBPay)
-		timeout = time.Duration(secs) * time.Second
-	}
 	t := &Trade{
 		Partner: m.Partner, OutTradeNo: req.OutTradeNo, Service: string(payment.ServiceApp),
 		RequestHash: requestHash(p), Subject: req.Subject, Body: req.Body, Currency: string(req.Currency),
 		TotalMinor: req.TotalFee, RMBMinor: req.RMBFee, NotifyURL: req.NotifyURL, ReturnURL: req.ReturnURL,
-		SignType: string(o.SignType), Charset: "utf-8", ExpiresAt: now.Add(s.scaled(timeout)), Opened: true,
+		SignType: string(o.SignType), Charset: "utf-8", ExpiresAt: s.appExpiry(req, now), Opened: true,
 		TradeNo: &tradeNo, CreatedAt: now,
 	}
 	if t, err = s.openTrade(r.Context(), t); err != nil {
@@ -71,7 +65,7 @@ func (s *Sandbox) payApp(r *http.Request, orderString string) (appResult, error)
 	}
 	_, err = s.pay(r.Context(), t.ID)
 	if errors.Is(err, errNotPayable) {
-		return appResult{}, fail("TRADE_HAS_CLOSE", "the trade is closed")
+		return appResult{}, closedFailure()
 	} else if err != nil {
 		return appResult{}, err
 	}

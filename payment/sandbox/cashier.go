@@ -22,13 +22,13 @@ func (s *Sandbox) cashier(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if t.Status == string(payment.WaitBuyerPay) && !s.now().Before(t.ExpiresAt) {
-		if ct, err := s.closeTrade(r.Context(), t.ID); err == nil {
-			t = ct
-		}
+	t, err := s.closeIfExpired(r.Context(), t)
+	if err != nil {
+		s.internalError(w, err)
+		return
 	}
 	if t.Status == string(payment.TradeClosed) {
-		s.errorPage(w, http.StatusGone, fail("TRADE_HAS_CLOSE", "This order has expired or been closed. Go back to the merchant to order again."))
+		s.errorPage(w, http.StatusGone, closedFailure())
 		return
 	}
 	if !t.Opened {
@@ -97,7 +97,7 @@ func (s *Sandbox) cashierAction(w http.ResponseWriter, r *http.Request) {
 	case "pay":
 		paid, err := s.pay(r.Context(), t.ID)
 		if errors.Is(err, errNotPayable) {
-			s.errorPage(w, http.StatusConflict, fail("TRADE_HAS_CLOSE", "This order can no longer be paid."))
+			s.errorPage(w, http.StatusConflict, closedFailure())
 			return
 		} else if err != nil {
 			s.internalError(w, err)

@@ -151,7 +151,11 @@ func (s *Sandbox) apiTrade(w http.ResponseWriter, r *http.Request, act func(id u
 		return
 	}
 	t, err = act(t.ID)
-	if err != nil {
+	if errors.Is(err, errNotPayable) {
+		ge := closedFailure()
+		apiError(w, http.StatusConflict, ge.Code, ge.Detail)
+		return
+	} else if err != nil {
 		apiError(w, http.StatusConflict, "TRADE_STATUS_ERROR", err.Error())
 		return
 	}

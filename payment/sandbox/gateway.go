@@ -63,7 +63,7 @@ func (s *Sandbox) gateway(w http.ResponseWriter, r *http.Request) {
 	case payment.ServiceWAP, payment.ServicePC:
 		s.createTrade(w, r, req)
 	case payment.ServiceQuery:
-		s.query(w, req)
+		s.query(r.Context(), w, req)
 	case payment.ServiceRefund:
 		s.refund(r.Context(), w, req)
 	case payment.ServiceRateFile:

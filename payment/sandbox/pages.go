@@ -13,9 +13,11 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// pages holds one template set per page, each with the shared layout.
+// pages holds one template set per page, each with the shared layout, and
+// the CSP hash of the layout's stylesheet.
 type pages struct {
-	sets map[string]*template.Template
+	sets      map[string]*template.Template
+	styleHash string
 }
 
 var funcs = template.FuncMap{
@@ -33,6 +35,13 @@ var funcs = template.FuncMap{
 
 func parsePages() (*pages, error) {
 	p := &pages{sets: map[string]*template.Template{}}
+	layout, err := templateFS.ReadFile("templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: templates: %w", err)
+	}
+	if p.styleHash, err = styleHash(string(layout)); err != nil {
+		return nil, err
+	}
 	for _, name := range []string{"cashier", "done", "error", "console"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -51,6 +60,11 @@ func (s *Sandbox) render(w http.ResponseWriter, status int, name string, data an
 		s.internalError(w, err)
 		return
 	}
+	var formAction []string
+	if fp, ok := data.(formPage); ok {
+		formAction = fp.formAction()
+	}
+	w.Header().Set("Content-Security-Policy", s.pages.csp(formAction))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

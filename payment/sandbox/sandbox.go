@@ -70,8 +70,11 @@ type Config struct {
 	// verify with its public half.
 	AlipayKey *rsa.PrivateKey
 
-	// TimeScale divides the notification retry schedule and trade
-	// timeouts (SANDBOX_TIME_SCALE); 3600 turns an hour into a second.
+	// TimeScale divides the notification retry schedule and the relative
+	// trade timeouts, timeout_rule and a relative it_b_pay
+	// (SANDBOX_TIME_SCALE); 3600 turns an hour into a second. Absolute
+	// deadlines (order_gmt_create + order_valid_time, an it_b_pay time) are
+	// instants on the merchant's clock and are not scaled.
 	TimeScale float64
 	// NotifyIDTTL is how long after the latest delivery attempt notify_verify
 	// still answers true; 0 means 60 s, a negative value forever.
@@ -207,7 +210,7 @@ func (s *Sandbox) routes() http.Handler {
 	cop.AddInsecureBypassPattern("/gateway.do")
 	cop.AddInsecureBypassPattern("POST /app/pay")
 	guarded := cop.Handler(mux)
-	return http.StripPrefix(s.cfg.Prefix, guarded)
+	return s.secure(http.StripPrefix(s.cfg.Prefix, guarded))
 }
 
 // Run delivers due notifications and closes expired trades until ctx is

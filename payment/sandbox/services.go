@@ -17,7 +17,7 @@ import (
 
 // query answers single_trade_query. A trade the buyer has not opened in the
 // cashier does not exist yet at Alipay, so it is TRADE_NOT_EXIST.
-func (s *Sandbox) query(w http.ResponseWriter, req *request) {
+func (s *Sandbox) query(ctx context.Context, w http.ResponseWriter, req *request) {
 	p := req.params
 	q := s.db.Where("partner = ?", req.merchant.Partner)
 	switch {
@@ -29,8 +29,14 @@ func (s *Sandbox) query(w http.ResponseWriter, req *request) {
 		s.writeXML(w, xmlReply{Error: "ILLEGAL_ARGUMENT", Request: p})
 		return
 	}
-	var t Trade
-	err := q.First(&t).Error
+	var found Trade
+	err := q.WithContext(ctx).First(&found).Error
+	t := &found
+	if err == nil {
+		// Past its expiry a trade is closed, whether or not the sweeper
+		// has come round yet.
+		t, err = s.closeIfExpired(ctx, t)
+	}
 	if errors.Is(err, gorm.ErrRecordNotFound) || err == nil && !t.Opened {
 		s.writeXML(w, xmlReply{Error: "TRADE_NOT_EXIST", Request: p})
 		return
@@ -40,7 +46,7 @@ func (s *Sandbox) query(w http.ResponseWriter, req *request) {
 		s.writeXML(w, xmlReply{Error: "SYSTEM_ERROR", Request: p})
 		return
 	}
-	f := tradeFields(&t)
+	f := tradeFields(t)
 	delete(f, "currency") // the cross-border query documents no currency field
 	f["subject"] = t.Subject
 	f["seller_id"] = t.Partner

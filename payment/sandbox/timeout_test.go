@@ -175,16 +175,16 @@ func TestPCOrderValidTime(t *testing.T) {
 	clk := newClock()
 	e := newEnv(t, options{now: clk.Now, noRun: true})
 	c := e.client(payment.MD5)
-	pc := func(created time.Time, valid time.Duration) (string, string) {
-		no := newOutTradeNo("ovt")
-		req := e.tradeRequest(payment.ServicePC, no)
+	pc := func(created time.Time, valid time.Duration) string {
+		req := e.tradeRequest(payment.ServicePC, newOutTradeNo("ovt"))
 		req.OrderGMTCreate, req.OrderValidTime = created, valid
-		return no, e.createTrade(c, req)
+		u, err := c.PayURL(req)
+		require.NoError(t, err)
+		return u
 	}
-	_, stale := pc(clk.Now().Add(-10*time.Minute), 10*time.Minute)
-	_, fresh := pc(clk.Now().Add(-10*time.Minute), 15*time.Minute)
-	resp, body := e.get(stale)
-	assert.Equal(t, "TRADE_HAS_CLOSE", pageCode(t, resp, body), "valid until the moment it was created")
+	resp, body := e.get(pc(clk.Now().Add(-10*time.Minute), 10*time.Minute))
+	assert.Equal(t, "TRADE_HAS_CLOSE", pageCode(t, resp, body), "valid until the moment it was sent: the gateway refuses it")
+	fresh := e.cashierFor(e.get(pc(clk.Now().Add(-10*time.Minute), 15*time.Minute)))
 	e.openCashier(fresh)
 	clk.Advance(5 * time.Minute)
 	resp, body = e.get(fresh)

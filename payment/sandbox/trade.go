@@ -26,13 +26,17 @@ func (s *Sandbox) createTrade(w http.ResponseWriter, r *http.Request, req *reque
 		return
 	}
 	now := s.now()
-	timeout := s.tradeTimeout(tr, now)
+	expires, err := s.tradeExpiry(tr, now)
+	if err != nil {
+		s.gatewayFail(w, r, req.service, err)
+		return
+	}
 	t := &Trade{
 		Partner: req.merchant.Partner, OutTradeNo: tr.OutTradeNo, Service: string(tr.Service),
 		RequestHash: requestHash(req.params), Subject: tr.Subject, Body: tr.Body, Supplier: tr.Supplier,
 		Currency: string(tr.Currency), TotalMinor: tr.TotalFee, RMBMinor: tr.RMBFee,
 		NotifyURL: tr.NotifyURL, ReturnURL: tr.ReturnURL, ReferURL: tr.ReferURL,
-		SignType: string(req.signType), Charset: req.charset, ExpiresAt: now.Add(timeout),
+		SignType: string(req.signType), Charset: req.charset, ExpiresAt: expires,
 		CreatedAt: now, // gmt_create follows the sandbox clock, as gmt_payment does
 	}
 	t, err = s.openTrade(r.Context(), t)
@@ -42,19 +46,6 @@ func (s *Sandbox) createTrade(w http.ResponseWriter, r *http.Request, req *reque
 	}
 	s.poke() // Run sleeps until the next deadline, which may now be this trade's
 	http.Redirect(w, r, s.path("/cashier/"+t.Token), http.StatusSeeOther)
-}
-
-// tradeTimeout is how long an unpaid trade stays open, scaled.
-func (s *Sandbox) tradeTimeout(tr *payment.TradeRequest, now time.Time) time.Duration {
-	if tr.OrderValidTime > 0 && !tr.OrderGMTCreate.IsZero() {
-		return s.scaled(tr.OrderGMTCreate.Add(tr.OrderValidTime).Sub(now))
-	}
-	rule := tr.TimeoutRule
-	if rule == "" {
-		rule = "12h"
-	}
-	secs, _ := payment.ParseTimeout(rule) // validated by ParseTradeParams
-	return s.scaled(time.Duration(secs) * time.Second)
 }
 
 func validationFailure(err error) error {
@@ -74,16 +65,20 @@ func requestHash(p payment.Params) string {
 
 // openTrade inserts t, or returns the unpaid trade already created with the
 // same out_trade_no and the same parameters. Reusing the id with other
-// parameters is ALIN42282; a paid or closed trade cannot be paid again.
+// parameters is ALIN42282; a paid or closed trade cannot be paid again, nor
+// one past its expiry: a request whose deadline has passed creates nothing.
 func (s *Sandbox) openTrade(ctx context.Context, t *Trade) (*Trade, error) {
 	for try := 0; try < 2; try++ {
 		var existing Trade
 		err := s.db.WithContext(ctx).Where("partner = ? AND out_trade_no = ?", t.Partner, t.OutTradeNo).First(&existing).Error
 		switch {
 		case err == nil:
-			return reuse(&existing, t)
+			return s.reuse(ctx, &existing, t)
 		case !errors.Is(err, gorm.ErrRecordNotFound):
 			return nil, err
+		}
+		if !t.CreatedAt.Before(t.ExpiresAt) {
+			return nil, closedFailure()
 		}
 		t.Token = randomToken()
 		t.Status = string(payment.WaitBuyerPay)
@@ -97,19 +92,25 @@ func (s *Sandbox) openTrade(ctx context.Context, t *Trade) (*Trade, error) {
 	return nil, fail("SYSTEM_ERROR", "could not create the trade")
 }
 
-func reuse(existing, t *Trade) (*Trade, error) {
+func (s *Sandbox) reuse(ctx context.Context, existing, t *Trade) (*Trade, error) {
 	switch {
 	case existing.RequestHash != t.RequestHash:
 		return nil, fail("ALIN42282", "out_trade_no "+t.OutTradeNo+" was already submitted with different parameters")
 	case payment.TradeStatus(existing.Status).Paid():
 		return nil, fail("TRADE_HAS_SUCCESS", "this order has already been paid")
-	case existing.Status == string(payment.TradeClosed):
-		return nil, fail("TRADE_HAS_CLOSE", "this order is closed")
+	}
+	existing, err := s.closeIfExpired(ctx, existing)
+	if err != nil {
+		return nil, err
+	}
+	if existing.Status == string(payment.TradeClosed) {
+		return nil, closedFailure()
 	}
 	return existing, nil
 }
 
-// errNotPayable is returned when a trade is no longer waiting for payment.
+// errNotPayable is returned when a trade is no longer waiting for payment:
+// closed, or past its expiry (which closes it).
 var errNotPayable = errors.New("sandbox: trade is closed")
 
 // pay marks t paid, as the buyer confirming in the cashier, and queues its
@@ -118,6 +119,7 @@ func (s *Sandbox) pay(ctx context.Context, id uint) (*Trade, error) {
 	f := s.Faults()
 	now := s.now()
 	var t Trade
+	expired := false
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.First(&t, id).Error; err != nil {
 			return err
@@ -125,8 +127,14 @@ func (s *Sandbox) pay(ctx context.Context, id uint) (*Trade, error) {
 		if payment.TradeStatus(t.Status).Paid() {
 			return nil
 		}
-		if t.Status != string(payment.WaitBuyerPay) || !now.Before(t.ExpiresAt) {
+		if t.Status != string(payment.WaitBuyerPay) {
 			return errNotPayable
+		}
+		if !now.Before(t.ExpiresAt) {
+			// Close it, committed, as the sweeper would have: the
+			// refusal is then errNotPayable, after the transaction.
+			expired = true
+			return tx.Model(&Trade{}).Where("id = ? AND status = ?", id, payment.WaitBuyerPay).Updates(expiredUpdates()).Error
 		}
 		// A buyer who opened the cashier already has the trade_no Alipay
 		// created at login; one paid through the control API gets it now.
@@ -148,6 +156,9 @@ func (s *Sandbox) pay(ctx context.Context, id uint) (*Trade, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if expired {
+		return nil, errNotPayable
 	}
 	s.poke()
 	return &t, nil
@@ -210,7 +221,7 @@ func (s *Sandbox) closeExpired(ctx context.Context, now time.Time) (time.Time, e
 	db := s.db.WithContext(ctx)
 	err := db.Model(&Trade{}).
 		Where("status = ? AND expires_at <= ?", payment.WaitBuyerPay, now).
-		Updates(map[string]any{"status": string(payment.TradeClosed), "closed_at": now}).Error
+		Updates(expiredUpdates()).Error
 	if err != nil {
 		return time.Time{}, err
 	}
