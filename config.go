@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,8 +15,16 @@ import (
 )
 
 // sandboxPartner is the PID of Alipay's public cross-border sandbox, used by
-// the local sandbox when ALIPAY_PARTNER is unset.
-const sandboxPartner = "2088101122136241"
+// the local sandbox when ALIPAY_PARTNER is unset; sandboxMD5Key is the MD5
+// key published with it. Both are public: anyone can sign with them.
+const (
+	sandboxPartner = "2088101122136241"
+	sandboxMD5Key  = "760bdzec6y9goq7ctyx96ezkz78287de"
+)
+
+// gatewaySandbox is the ALIPAY_GATEWAY value that chooses sandbox mode
+// explicitly, with whatever credentials are configured.
+const gatewaySandbox = "sandbox"
 
 // config is the shop's configuration: environment variables, a few
 // mirrored by flags. Every variable is declared once, in settings, with
@@ -28,7 +37,7 @@ type config struct {
 	AdminPassword  string
 	SessionKey     string
 
-	Gateway        string // empty: sandbox mode
+	Gateway        string // "" or "sandbox": sandbox mode
 	Partner        string
 	SignType       payment.SignType
 	MD5Key         string
@@ -37,6 +46,9 @@ type config struct {
 	Currency       payment.Currency
 	NotifyVerify   bool
 	Timeout        string
+	// SendTimeoutRule also sends Timeout as the relative timeout_rule or
+	// it_b_pay, which Alipay takes only where the contract enables it.
+	SendTimeoutRule bool
 
 	TimeScale float64 // SANDBOX_TIME_SCALE
 	LogLevel  string
@@ -46,6 +58,9 @@ type config struct {
 	// generated names the secrets the shop generated itself (rather than
 	// read from the environment), with the file they are kept in.
 	generated map[string]string
+	// warnings are settings that are allowed but unwise, each with its
+	// fix; serve logs them at start.
+	warnings []string
 }
 
 // setting is one configuration variable.
@@ -74,12 +89,28 @@ var settings = []setting{
 	{env: "ALIPAY_CURRENCY", def: "USD"},
 	{env: "ALIPAY_NOTIFY_VERIFY", def: "true"},
 	{env: "ALIPAY_TIMEOUT", def: "30m"},
+	{env: "ALIPAY_SEND_TIMEOUT_RULE", def: "false"},
 	{env: "SANDBOX_TIME_SCALE", def: "1"},
 	{env: "LOG_LEVEL", def: "info"},
 }
 
 // Sandbox reports whether the shop runs against its own local gateway.
-func (c *config) Sandbox() bool { return c.Gateway == "" }
+func (c *config) Sandbox() bool { return c.Gateway == "" || c.Gateway == gatewaySandbox }
+
+// credentials lists the Alipay credentials that are configured.
+func (c *config) credentials() []string {
+	var set []string
+	for _, env := range []string{"ALIPAY_PARTNER", "ALIPAY_MD5_KEY", "ALIPAY_PRIVATE_KEY_FILE", "ALIPAY_PUBLIC_KEY_FILE"} {
+		if c.raw[env] != "" {
+			set = append(set, env)
+		}
+	}
+	return set
+}
+
+func (c *config) warn(format string, args ...any) {
+	c.warnings = append(c.warnings, fmt.Sprintf(format, args...))
+}
 
 // KeyDir is where generated keys live: beside the database.
 func (c *config) KeyDir() string { return c.DBPath + ".keys" }
@@ -122,6 +153,9 @@ func loadConfig(args []string, getenv func(string) string, out io.Writer) (*conf
 	if c.NotifyVerify, err = strconv.ParseBool(raw["ALIPAY_NOTIFY_VERIFY"]); err != nil {
 		return nil, fmt.Errorf("ALIPAY_NOTIFY_VERIFY must be true or false")
 	}
+	if c.SendTimeoutRule, err = strconv.ParseBool(raw["ALIPAY_SEND_TIMEOUT_RULE"]); err != nil {
+		return nil, fmt.Errorf("ALIPAY_SEND_TIMEOUT_RULE must be true or false")
+	}
 	if c.TimeScale, err = strconv.ParseFloat(raw["SANDBOX_TIME_SCALE"], 64); err != nil || c.TimeScale <= 0 || c.TimeScale > 1e7 {
 		return nil, fmt.Errorf("SANDBOX_TIME_SCALE must be a positive number")
 	}
@@ -150,15 +184,19 @@ func (c *config) validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || (u.Path != "" && u.Path != "/") {
 			return fmt.Errorf("BASE_URL %q must be a scheme and host, like https://shop.example.com", c.BaseURL)
 		}
+		if u.User != nil {
+			// notify_url and return_url are built from it and sent to
+			// Alipay and to every buyer's browser.
+			return fmt.Errorf("BASE_URL must not hold a user name or password (it is sent to Alipay and to buyers): remove the part before @")
+		}
 		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("ADDR %q must be host:port or :port, like :8080", c.Addr)
 	}
-	if c.DBPath == "" {
-		return fmt.Errorf("DB_PATH must not be empty")
+	if err := c.validateStorage(); err != nil {
+		return err
 	}
-	c.DBPath = filepath.Clean(c.DBPath)
 	if _, err := payment.ParseSignType(string(c.SignType)); err != nil {
 		return fmt.Errorf("ALIPAY_SIGN_TYPE: %w", err)
 	}
@@ -174,13 +212,65 @@ func (c *config) validate() error {
 		return fmt.Errorf("LOG_LEVEL must be debug, info, warn or error")
 	}
 	if c.Sandbox() {
-		if c.Partner == "" {
-			c.Partner = sandboxPartner
-			c.raw["ALIPAY_PARTNER"] = sandboxPartner + " (the sandbox's)"
-		}
-		return nil
+		return c.validateSandbox()
 	}
-	// Talking to the real Alipay: every credential must be given.
+	return c.validateAlipay()
+}
+
+// validateStorage checks DB_PATH and SESSION_KEY.
+func (c *config) validateStorage() error {
+	if c.DBPath == "" {
+		return fmt.Errorf("DB_PATH must not be empty")
+	}
+	c.DBPath = filepath.Clean(c.DBPath)
+	if fi, err := os.Stat(c.DBPath); err == nil && fi.IsDir() {
+		return fmt.Errorf("DB_PATH %s is a directory: name the database file inside it, like DB_PATH=%s", c.DBPath, filepath.Join(c.DBPath, "shop.db"))
+	}
+	if k := c.SessionKey; k != "" && strings.Trim(strings.ToLower(k), string(k[0])) == "" {
+		return fmt.Errorf("SESSION_KEY is one repeated digit, which anyone could guess: generate one with openssl rand -hex 64")
+	}
+	return nil
+}
+
+// validateSandbox decides whether sandbox mode was chosen on purpose: with
+// no Alipay credential at all, or with ALIPAY_GATEWAY=sandbox. A credential
+// without a gateway is a half-configured production shop: starting the
+// sandbox would take orders nobody pays for, signed with the merchant's
+// own key.
+func (c *config) validateSandbox() error {
+	if set := c.credentials(); c.Gateway == "" && len(set) > 0 {
+		return fmt.Errorf("%s is set but ALIPAY_GATEWAY is not: set ALIPAY_GATEWAY=https://intlmapi.alipay.com/gateway.do "+
+			"to take real payments, or ALIPAY_GATEWAY=sandbox to try the local sandbox with these credentials (it signs with them)",
+			strings.Join(set, ", "))
+	}
+	if c.Gateway == gatewaySandbox && ((c.Partner != "" && c.Partner != sandboxPartner) || (c.MD5Key != "" && c.MD5Key != sandboxMD5Key)) {
+		c.warn("ALIPAY_GATEWAY=sandbox with your own credentials: the local sandbox signs notifications with them, " +
+			"so never use production keys in sandbox mode; unset ALIPAY_PARTNER and ALIPAY_MD5_KEY to let it generate its own")
+	}
+	if c.Partner == "" {
+		c.Partner = sandboxPartner
+		c.raw["ALIPAY_PARTNER"] = sandboxPartner + " (the sandbox's)"
+	}
+	return nil
+}
+
+// validateAlipay checks the settings for a real gateway: every credential
+// given, nothing that would let someone else sign, https everywhere money
+// travels.
+func (c *config) validateAlipay() error {
+	gw, err := url.Parse(c.Gateway)
+	if err != nil || gw.Host == "" || (gw.Scheme != "https" && gw.Scheme != "http") {
+		return fmt.Errorf("ALIPAY_GATEWAY %q must be a URL such as https://intlmapi.alipay.com/gateway.do, or sandbox", c.Gateway)
+	}
+	loopback := isLoopback(gw.Hostname())
+	if gw.Scheme != "https" && !loopback {
+		return fmt.Errorf("ALIPAY_GATEWAY must be https:// (queries, refunds and notify_verify answers would cross the network in clear): use https://%s%s", gw.Host, gw.Path)
+	}
+	alipaySandbox := hostUnder(gw.Hostname(), "alipaydev.com")
+	if !loopback && !alipaySandbox && !hostUnder(gw.Hostname(), "alipay.com") {
+		c.warn("ALIPAY_GATEWAY host %s is not an Alipay host: buyers will be sent there to pay; "+
+			"use https://intlmapi.alipay.com/gateway.do unless Alipay gave you this address", gw.Hostname())
+	}
 	if c.Partner == "" {
 		return fmt.Errorf("ALIPAY_PARTNER is required with ALIPAY_GATEWAY")
 	}
@@ -190,6 +280,20 @@ func (c *config) validate() error {
 	if c.SignType != payment.MD5 && (c.PrivateKeyFile == "" || c.PublicKeyFile == "") {
 		return fmt.Errorf("ALIPAY_SIGN_TYPE=%s needs ALIPAY_PRIVATE_KEY_FILE and ALIPAY_PUBLIC_KEY_FILE", c.SignType)
 	}
+	if !alipaySandbox && !loopback {
+		// The public sandbox credentials are published: anyone could sign
+		// a notification with them.
+		if c.Partner == sandboxPartner {
+			return fmt.Errorf("ALIPAY_PARTNER %s is Alipay's public sandbox PID, not a merchant's: use the PID of your contract", sandboxPartner)
+		}
+		if c.MD5Key == sandboxMD5Key {
+			return fmt.Errorf("ALIPAY_MD5_KEY is the publicly documented sandbox key, which anyone can sign with: use the key from your merchant portal")
+		}
+	}
+	if c.SignType == payment.MD5 && !c.NotifyVerify {
+		c.warn("ALIPAY_SIGN_TYPE=MD5 with ALIPAY_NOTIFY_VERIFY=false: whoever learns the MD5 key can forge notifications, " +
+			"and seller_id is then the only check that a notification is for you; set ALIPAY_NOTIFY_VERIFY=true, or better, use RSA2")
+	}
 	if c.BaseURL == "" {
 		return fmt.Errorf("BASE_URL is required with ALIPAY_GATEWAY: it is where Alipay sends notifications, like https://shop.example.com")
 	}
@@ -197,6 +301,21 @@ func (c *config) validate() error {
 		return fmt.Errorf("BASE_URL must be https:// when talking to the real Alipay (it is where notify_url points)")
 	}
 	return nil
+}
+
+// isLoopback reports whether host names this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// hostUnder reports whether host is domain or one of its subdomains.
+func hostUnder(host, domain string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	return host == domain || strings.HasSuffix(host, "."+domain)
 }
 
 // resolveBaseURL sets BASE_URL, when it was not configured, from the
@@ -244,8 +363,13 @@ func (c *config) logValue() []any {
 		}
 		attrs = append(attrs, strings.ToLower(s.env), v)
 	}
-	if c.Sandbox() {
-		attrs = append(attrs, "mode", "sandbox: "+c.BaseURL+"/sandbox/gateway.do")
+	switch {
+	case c.Gateway == gatewaySandbox:
+		attrs = append(attrs, "mode", "sandbox (ALIPAY_GATEWAY=sandbox): "+c.BaseURL+"/sandbox/gateway.do")
+	case c.Sandbox():
+		attrs = append(attrs, "mode", "sandbox (no Alipay credential configured): "+c.BaseURL+"/sandbox/gateway.do")
+	default:
+		attrs = append(attrs, "mode", "live: "+c.Gateway)
 	}
 	return attrs
 }

@@ -16,9 +16,8 @@ import (
 )
 
 const (
-	sandboxMD5Key = "760bdzec6y9goq7ctyx96ezkz78287de"
-	privateKey    = "payment/testdata/merchant_private_key_pkcs8.b64"
-	publicKey     = "payment/testdata/merchant_public_key.b64"
+	privateKey = "payment/testdata/merchant_private_key_pkcs8.b64"
+	publicKey  = "payment/testdata/merchant_public_key.b64"
 
 	// a1 is vector A1 of the protocol reference, Appendix A, as a raw query.
 	a1       = "_input_charset=utf-8&currency=USD&notify_url=https://example.com/notify&out_trade_no=12345&partner=2088101122136241&service=create_forex_trade_wap&subject=product_name&supplier=company_name&total_fee=350.45"

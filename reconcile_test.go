@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"shop/models"
+	"shop/reconcile"
 )
 
 // apiOrder creates an order through the JSON API and returns its number
@@ -78,7 +79,7 @@ func TestReconcilePaysFromQuery(t *testing.T) {
 	assert.Equal(t, models.StatusPending, orderStatus(t, shop, orderNo), "a forged notification must not pay")
 
 	putFaults(t, shop, `{}`)
-	expireOrder(t, shop, orderNo, time.Minute)
+	expireOrder(t, shop, orderNo, reconcile.Grace+time.Minute)
 	require.NoError(t, shop.app.reconciler.Once(context.Background()))
 	assert.Equal(t, models.StatusPaid, orderStatus(t, shop, orderNo))
 }

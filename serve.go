@@ -36,6 +36,7 @@ type app struct {
 	sandboxDB  *gorm.DB // the sandbox's own handle; nil outside sandbox mode
 	sandbox    *sandbox.Sandbox
 	reconciler *reconcile.Reconciler
+	settler    *settle.Settler
 	handler    http.Handler
 }
 
@@ -86,14 +87,16 @@ func (a *app) wire(ctx context.Context, client *payment.Client, cr *credentials)
 		}
 		return err
 	}
-	settler := settle.New(settle.Config{Store: a.db, Alipay: client, NotifyVerify: a.cfg.NotifyVerify,
-		Logger: a.log.With("component", "settle")})
+	settler := settle.New(settle.Config{Store: a.db, Alipay: client, Partner: a.cfg.Partner,
+		NotifyVerify: a.cfg.NotifyVerify, Logger: a.log.With("component", "settle")})
+	a.settler = settler
 	a.reconciler = reconcile.New(reconcile.Config{Store: a.db, Alipay: client, Settler: settler,
 		Logger: a.log.With("component", "reconcile")})
 	hcfg := handlers.Config{
 		Store: a.db, Alipay: client, Notifier: settler, Logger: a.log, BaseURL: a.cfg.BaseURL,
-		Currency: a.cfg.Currency, Timeout: a.cfg.Timeout, TrustedProxies: a.cfg.TrustedProxies,
-		SessionKeys: cr.SessionKeys,
+		Currency: a.cfg.Currency, Timeout: a.cfg.Timeout, SendTimeoutRule: a.cfg.SendTimeoutRule,
+		TrustedProxies: a.cfg.TrustedProxies,
+		SessionKeys:    cr.SessionKeys,
 	}
 	if a.cfg.Sandbox() {
 		// The sandbox keeps its tables in the same file through a handle
@@ -121,12 +124,13 @@ func (a *app) wire(ctx context.Context, client *payment.Client, cr *credentials)
 	return nil
 }
 
-// runWorkers runs the background work until ctx is done: the reconciler
-// and, in sandbox mode, the sandbox's notifier and timeout sweeper. It
+// runWorkers runs the background work until ctx is done: the reconciler,
+// the settler's tally of rejected notifications and, in sandbox mode, the sandbox's notifier and timeout sweeper. It
 // returns when they have all stopped.
 func (a *app) runWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.reconciler.Run(ctx, reconcileEvery) })
+	wg.Go(func() { a.settler.Run(ctx) })
 	if a.sandbox != nil {
 		wg.Go(func() {
 			if err := a.sandbox.Run(ctx); err != nil {
@@ -171,6 +175,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer a.Close()
 	log.Info("starting", cfg.logValue()...)
+	for _, w := range cfg.warnings {
+		log.Warn("unwise configuration: " + w)
+	}
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 5 * time.Second,

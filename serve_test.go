@@ -29,11 +29,11 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown sign type", map[string]string{"ALIPAY_SIGN_TYPE": "DSA"}, "ALIPAY_SIGN_TYPE"},
 		{"gateway without partner", map[string]string{"ALIPAY_GATEWAY": "https://intlmapi.alipay.com/gateway.do", "BASE_URL": "https://shop.example.com"}, "ALIPAY_PARTNER"},
 		{"MD5 without key", map[string]string{"ALIPAY_GATEWAY": "https://intlmapi.alipay.com/gateway.do", "BASE_URL": "https://shop.example.com",
-			"ALIPAY_PARTNER": "2088101122136241", "ALIPAY_SIGN_TYPE": "MD5"}, "ALIPAY_MD5_KEY"},
+			"ALIPAY_PARTNER": "2088123456789012", "ALIPAY_SIGN_TYPE": "MD5"}, "ALIPAY_MD5_KEY"},
 		{"RSA2 without key files", map[string]string{"ALIPAY_GATEWAY": "https://intlmapi.alipay.com/gateway.do", "BASE_URL": "https://shop.example.com",
-			"ALIPAY_PARTNER": "2088101122136241"}, "ALIPAY_PRIVATE_KEY_FILE"},
+			"ALIPAY_PARTNER": "2088123456789012"}, "ALIPAY_PRIVATE_KEY_FILE"},
 		{"real Alipay over http", map[string]string{"ALIPAY_GATEWAY": "https://intlmapi.alipay.com/gateway.do", "BASE_URL": "http://shop.example.com",
-			"ALIPAY_PARTNER": "2088101122136241", "ALIPAY_SIGN_TYPE": "MD5", "ALIPAY_MD5_KEY": "760bdzec6y9goq7ctyx96ezkz78287de"}, "https://"},
+			"ALIPAY_PARTNER": "2088123456789012", "ALIPAY_SIGN_TYPE": "MD5", "ALIPAY_MD5_KEY": "q8x1t0d2k9w7e3r4t5y6u7i8o9p0a1s2"}, "https://"},
 		{"base URL with a path", map[string]string{"BASE_URL": "http://localhost:8080/shop"}, "BASE_URL"},
 		{"CNY is not a settlement currency", map[string]string{"ALIPAY_CURRENCY": "CNY"}, "ALIPAY_CURRENCY"},
 		{"unknown currency", map[string]string{"ALIPAY_CURRENCY": "XYZ"}, "ALIPAY_CURRENCY"},
@@ -43,7 +43,7 @@ func TestConfigErrors(t *testing.T) {
 		{"trusted proxy not a CIDR", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"}, "TRUSTED_PROXIES"},
 		{"address without a port", map[string]string{"ADDR": "localhost"}, "ADDR"},
 		{"real Alipay without BASE_URL", map[string]string{"ALIPAY_GATEWAY": "https://intlmapi.alipay.com/gateway.do",
-			"ALIPAY_PARTNER": "2088101122136241", "ALIPAY_SIGN_TYPE": "MD5", "ALIPAY_MD5_KEY": "760bdzec6y9goq7ctyx96ezkz78287de"}, "BASE_URL is required"},
+			"ALIPAY_PARTNER": "2088123456789012", "ALIPAY_SIGN_TYPE": "MD5", "ALIPAY_MD5_KEY": "q8x1t0d2k9w7e3r4t5y6u7i8o9p0a1s2"}, "BASE_URL is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,6 +52,93 @@ func TestConfigErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+// live is a complete, acceptable configuration for the real gateway;
+// the tests below change one thing at a time.
+func live() map[string]string {
+	return map[string]string{"ALIPAY_GATEWAY": "https://intlmapi.alipay.com/gateway.do", "BASE_URL": "https://shop.example.com",
+		"ALIPAY_PARTNER": "2088123456789012", "ALIPAY_SIGN_TYPE": "MD5", "ALIPAY_MD5_KEY": "q8x1t0d2k9w7e3r4t5y6u7i8o9p0a1s2"}
+}
+
+// TestStartRefusesWhatLosesMoney: each setting that could take or lose
+// money stops the start, and the message says how to fix it.
+func TestStartRefusesWhatLosesMoney(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name   string
+		change map[string]string
+		want   []string
+	}{
+		{"a credential without a gateway starts no sandbox", map[string]string{"ALIPAY_GATEWAY": ""},
+			[]string{"ALIPAY_PARTNER, ALIPAY_MD5_KEY is set but ALIPAY_GATEWAY is not", "ALIPAY_GATEWAY=https://intlmapi.alipay.com/gateway.do", "ALIPAY_GATEWAY=sandbox"}},
+		{"a key file alone without a gateway", map[string]string{"ALIPAY_GATEWAY": "", "ALIPAY_PARTNER": "", "ALIPAY_MD5_KEY": "", "ALIPAY_SIGN_TYPE": "RSA2",
+			"ALIPAY_PRIVATE_KEY_FILE": "k.pem"}, []string{"ALIPAY_PRIVATE_KEY_FILE is set but ALIPAY_GATEWAY is not"}},
+		{"http gateway on another host", map[string]string{"ALIPAY_GATEWAY": "http://intlmapi.alipay.com/gateway.do"},
+			[]string{"ALIPAY_GATEWAY must be https://", "use https://intlmapi.alipay.com/gateway.do"}},
+		{"not a URL", map[string]string{"ALIPAY_GATEWAY": "intlmapi.alipay.com"}, []string{"ALIPAY_GATEWAY", "must be a URL"}},
+		{"the public sandbox PID", map[string]string{"ALIPAY_PARTNER": sandboxPartner}, []string{"public sandbox PID", "use the PID of your contract"}},
+		{"the public sandbox MD5 key", map[string]string{"ALIPAY_MD5_KEY": sandboxMD5Key}, []string{"publicly documented sandbox key", "merchant portal"}},
+		{"BASE_URL with a password", map[string]string{"BASE_URL": "https://admin:secret@shop.example.com"}, []string{"BASE_URL must not hold a user name or password"}},
+		{"an all-zero SESSION_KEY", map[string]string{"SESSION_KEY": strings.Repeat("0", 128)}, []string{"SESSION_KEY is one repeated digit", "openssl rand -hex 64"}},
+		{"DB_PATH is a directory", map[string]string{"DB_PATH": dir}, []string{"is a directory", "DB_PATH=" + filepath.Join(dir, "shop.db")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := live()
+			for k, v := range tt.change {
+				env[k] = v
+			}
+			_, err := loadConfig(nil, func(k string) string { return env[k] }, io.Discard)
+			require.Error(t, err)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+// TestStartWarnsAboutWhatIsUnwise: settings that are allowed but unwise
+// start, with a warning in the log that says how to fix them.
+func TestStartWarnsAboutWhatIsUnwise(t *testing.T) {
+	tests := []struct {
+		name   string
+		change map[string]string
+		want   string // "" means no warning
+	}{
+		{"the recommended settings", nil, ""},
+		{"MD5 without notify_verify", map[string]string{"ALIPAY_NOTIFY_VERIFY": "false"}, "set ALIPAY_NOTIFY_VERIFY=true, or better, use RSA2"},
+		{"a gateway that is not Alipay's", map[string]string{"ALIPAY_GATEWAY": "https://pay.example.net/gateway.do"}, "pay.example.net is not an Alipay host"},
+		{"Alipay's own sandbox with its public credentials", map[string]string{"ALIPAY_GATEWAY": "https://mapi.alipaydev.com/gateway.do",
+			"ALIPAY_PARTNER": sandboxPartner, "ALIPAY_MD5_KEY": sandboxMD5Key}, ""},
+		{"a local fake gateway over http", map[string]string{"ALIPAY_GATEWAY": "http://127.0.0.1:9999/gateway.do"}, ""},
+		{"the sandbox chosen with the merchant's own key", map[string]string{"ALIPAY_GATEWAY": "sandbox", "BASE_URL": ""},
+			"never use production keys in sandbox mode"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := live()
+			for k, v := range tt.change {
+				env[k] = v
+			}
+			c, err := loadConfig(nil, func(k string) string { return env[k] }, io.Discard)
+			require.NoError(t, err)
+			if tt.want == "" {
+				assert.Empty(t, c.warnings)
+				return
+			}
+			require.Len(t, c.warnings, 1)
+			assert.Contains(t, c.warnings[0], tt.want)
+		})
+	}
+	t.Run("the warning reaches the start log", func(t *testing.T) {
+		env := map[string]string{"ADDR": "127.0.0.1:0", "DB_PATH": filepath.Join(t.TempDir(), "shop.db"),
+			"ALIPAY_GATEWAY": "sandbox", "ALIPAY_SIGN_TYPE": "MD5", "ALIPAY_MD5_KEY": live()["ALIPAY_MD5_KEY"]}
+		_, log, stop := startServe(t, env)
+		require.NoError(t, stop())
+		assert.Contains(t, log.String(), `level=WARN msg="unwise configuration: ALIPAY_GATEWAY=sandbox with your own credentials`)
+		assert.Contains(t, log.String(), `mode="sandbox (ALIPAY_GATEWAY=sandbox)`)
+	})
 }
 
 // TestStartRefusesBadKeys: a key file that cannot be used stops the start
@@ -74,7 +161,7 @@ func TestStartRefusesBadKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{"ADDR": "127.0.0.1:0", "DB_PATH": filepath.Join(t.TempDir(), "shop.db")}
+			env := map[string]string{"ADDR": "127.0.0.1:0", "DB_PATH": filepath.Join(t.TempDir(), "shop.db"), "ALIPAY_GATEWAY": "sandbox"}
 			for k, v := range tt.env {
 				env[k] = v
 			}
@@ -136,7 +223,7 @@ func startServe(t *testing.T, env map[string]string) (base string, log *syncBuff
 func TestServeStartsAndStopsGracefully(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "shop.db")
 	const secret = "760bdzec6y9goq7ctyx96ezkz78287de"
-	env := map[string]string{"ADDR": "127.0.0.1:0", "DB_PATH": db, "ALIPAY_MD5_KEY": secret, "ADMIN_PASSWORD": "hunter2-hunter2"}
+	env := map[string]string{"ADDR": "127.0.0.1:0", "DB_PATH": db, "ALIPAY_GATEWAY": "sandbox", "ALIPAY_MD5_KEY": secret, "ADMIN_PASSWORD": "hunter2-hunter2"}
 	base, out, stop := startServe(t, env)
 
 	m := listeningRE.FindStringSubmatch(out.String())

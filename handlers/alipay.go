@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,18 +18,38 @@ import (
 // tradeRequest describes an order to Alipay. It depends only on the stored
 // order, so sending the same order twice sends the same request (Alipay
 // refuses an out_trade_no reused with other parameters).
+//
+// Every request carries an absolute deadline, order_gmt_create plus
+// order_valid_time, no later than the order's own expiry: a pay URL left in
+// a browser's history cannot be paid after the shop closed the order and
+// returned its stock. The relative timeout_rule counts from when the buyer
+// first opens the cashier, so alone it would not do.
 func (s *Server) tradeRequest(o *models.Order) payment.TradeRequest {
 	svc := payment.ServicePC
 	if o.Channel == models.ChannelWAP {
 		svc = payment.ServiceWAP
 	}
-	return payment.TradeRequest{
+	created, valid := deadline(o)
+	r := payment.TradeRequest{
 		Service: svc, OutTradeNo: o.OrderNo, Subject: orderSubject(o), Body: orderBody(o),
 		Currency: payment.Currency(o.Currency), TotalFee: o.TotalMinor,
 		NotifyURL: s.baseURL + "/alipay/notify", ReturnURL: s.baseURL + "/alipay/return",
 		ReferURL: s.baseURL + "/orders/" + o.OrderNo, Supplier: payment.CleanText(english.T("shop.name"), 64),
-		TimeoutRule: s.timeout, TradeInformation: goodsInformation(o),
+		OrderGMTCreate: created, OrderValidTime: valid, TradeInformation: goodsInformation(o),
 	}
+	if s.sendTimeout {
+		r.TimeoutRule = s.timeout
+	}
+	return r
+}
+
+// deadline returns the order's creation time in whole seconds and how
+// long after it the order can be paid, rounded down to whole seconds, so
+// that the deadline Alipay computes is never after the order's expiry.
+func deadline(o *models.Order) (created time.Time, valid time.Duration) {
+	created = o.CreatedAt.Truncate(time.Second)
+	valid = o.ExpiresAt.Sub(created).Truncate(time.Second)
+	return created, max(valid, time.Second)
 }
 
 // orderSubject is the short title the buyer sees in the cashier.

@@ -4,10 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -67,6 +69,11 @@ func (s *Server) apiCreateOrder(c *gin.Context) {
 	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			s.apiFail(c, fmt.Errorf("%w: %v", errTooLarge, err))
+			return
+		}
 		s.apiFail(c, fmt.Errorf("%w: %v", errInvalidJSON, err))
 		return
 	}
@@ -96,6 +103,7 @@ func (s *Server) apiCreateOrder(c *gin.Context) {
 	o, _, err := s.store.CreateOrder(c.Request.Context(), models.NewOrder{
 		OwnerID: owner, CheckoutKey: key, Channel: models.Channel(req.Channel), Currency: string(s.currency), Items: items,
 		Name: ct.Name, Phone: ct.Phone, Email: ct.Email, Address: ct.Address, ExpiresAt: s.now().Add(s.timeoutDur),
+		ClientIP: c.ClientIP(),
 	})
 	if err != nil {
 		s.apiFail(c, err)
@@ -148,12 +156,15 @@ func (req *apiOrderRequest) validate(idempotencyKey string) ([]models.Item, cont
 	return items, ct, nil
 }
 
-// appRequest describes an order for the app channel.
+// appRequest describes an order for the app channel. it_b_pay is the
+// order's expiry as a date and time (absolute, like the web channels'
+// deadline), never the relative form: the two exclude each other.
 func (s *Server) appRequest(o *models.Order) payment.AppPayRequest {
 	t := s.tradeRequest(o)
 	return payment.AppPayRequest{
 		OutTradeNo: t.OutTradeNo, Subject: t.Subject, Body: t.Body, Currency: t.Currency, TotalFee: t.TotalFee,
-		NotifyURL: t.NotifyURL, ItBPay: s.timeout, ReferURL: t.ReferURL, TradeInformation: t.TradeInformation,
+		NotifyURL: t.NotifyURL, ItBPayDeadline: o.ExpiresAt.Truncate(time.Second), ReferURL: t.ReferURL,
+		TradeInformation: t.TradeInformation,
 	}
 }
 

@@ -119,7 +119,7 @@ func TestAPICreateOrder(t *testing.T) {
 				assert.Empty(t, os.UnknownAppKeys())
 				p = os.Params()
 				assert.Equal(t, testPartner, p["seller_id"])
-				assert.Equal(t, testTimeout, p["it_b_pay"])
+				assert.Equal(t, payment.FormatTime(o.ExpiresAt), p["it_b_pay"], "the order's expiry, absolute")
 			} else {
 				assert.Empty(t, a.OrderString)
 				q := gatewayParams(t, h, a.PayURL)
@@ -165,7 +165,7 @@ func TestAPICreateOrderErrors(t *testing.T) {
 			wantStatus: http.StatusUnprocessableEntity, wantCode: "invalid_order", wantFields: []string{"Idempotency-Key"}},
 		{name: "unknown product", body: `{"items":[{"product_id":999,"quantity":1}],"channel":"wap"}`,
 			wantStatus: http.StatusUnprocessableEntity, wantCode: "unknown_product"},
-		{name: "same product twice beyond 99", body: `{"items":[{"product_id":1,"quantity":60},{"product_id":1,"quantity":60}],"channel":"wap"}`,
+		{name: "same product twice beyond the bound", body: `{"items":[{"product_id":1,"quantity":15},{"product_id":1,"quantity":15}],"channel":"wap"}`,
 			wantStatus: http.StatusUnprocessableEntity, wantCode: "invalid_order"},
 		{name: "out of stock", body: `{"items":[{"product_id":7,"quantity":4}],"channel":"wap"}`,
 			wantStatus: http.StatusConflict, wantCode: "out_of_stock"},

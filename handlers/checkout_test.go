@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -241,7 +243,17 @@ func TestCheckoutRequest(t *testing.T) {
 			assert.Equal(t, "2 x Silk scarf, 1 x Speckled mug", q.Get("body"))
 			assert.Equal(t, h.ts.URL+"/alipay/notify", q.Get("notify_url"))
 			assert.Equal(t, h.ts.URL+"/alipay/return", q.Get("return_url"))
-			assert.Equal(t, testTimeout, q.Get("timeout_rule"))
+			assert.Empty(t, q.Get("timeout_rule"), "only where the contract enables it")
+			// The absolute deadline: the order's creation and expiry.
+			o = h.order(orderNo)
+			created, err := payment.ParseTime(q.Get("order_gmt_create"))
+			require.NoError(t, err)
+			assert.True(t, created.Equal(o.CreatedAt.Truncate(time.Second)), "order_gmt_create %s, order created %s", created, o.CreatedAt)
+			valid, err := strconv.Atoi(q.Get("order_valid_time"))
+			require.NoError(t, err)
+			deadline := created.Add(time.Duration(valid) * time.Second)
+			assert.False(t, deadline.After(o.ExpiresAt), "the deadline is no later than the order's expiry")
+			assert.Less(t, o.ExpiresAt.Sub(deadline), 2*time.Second)
 			var ti map[string]string
 			require.NoError(t, json.Unmarshal([]byte(q.Get("trade_information")), &ti))
 			assert.Equal(t, map[string]string{"business_type": "4", "goods_info": "Silk scarf^2|Speckled mug^1", "total_quantity": "3"}, ti)

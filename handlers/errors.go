@@ -64,6 +64,7 @@ var errorKinds = []errorKind{
 	{models.ErrUnknownProduct, http.StatusUnprocessableEntity, "unknown_product", "error.unknownproduct"},
 	{models.ErrEmptyOrder, http.StatusUnprocessableEntity, "invalid_order", "error.emptyorder"},
 	{models.ErrQuantity, http.StatusUnprocessableEntity, "invalid_order", "error.quantity"},
+	{models.ErrHoldLimit, http.StatusTooManyRequests, "hold_limit", "error.holdlimit"},
 	{models.ErrTotal, http.StatusUnprocessableEntity, "invalid_order", "error.total"},
 	{models.ErrChannel, http.StatusUnprocessableEntity, "invalid_order", "error.badrequest"},
 	// A product priced in another currency than the shop's: nothing the
@@ -119,7 +120,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.Header("Retry-After", "5")
 	}
 	p := errorPage{page: s.newPage(c, "error.title"), Status: k.status}
-	p.Message = p.Lang.T(k.msgKey)
+	p.Message = message(p.Lang, k.msgKey)
 	s.render(c, k.status, "error", p)
 	c.Abort()
 }
@@ -136,7 +137,7 @@ func (s *Server) apiFail(c *gin.Context, err error) {
 	if errors.As(err, &ve) {
 		fields := make(map[string]string, len(ve.Fields))
 		for f, key := range ve.Fields {
-			fields[f] = english.T(key)
+			fields[f] = message(english, key)
 		}
 		body["fields"] = fields
 	}
@@ -146,12 +147,21 @@ func (s *Server) apiFail(c *gin.Context, err error) {
 // apiMessage is the English message for an API error, with the detail a
 // program can act on where the error carries one.
 func apiMessage(k errorKind, err error) string {
-	msg := english.T(k.msgKey)
+	msg := message(english, k.msgKey)
 	var se *models.StockError
 	if errors.As(err, &se) {
 		msg = fmt.Sprintf("%s: %s", msg, se.Error())
 	}
 	return msg
+}
+
+// limits are the bounds some error messages quote.
+var limits = []any{"PerProduct", models.MaxQuantity, "PerOrder", models.MaxOrderUnits, "Held", models.MaxHeldUnits}
+
+// message is the message for an error or a field, with the bounds it may
+// quote filled in.
+func message(l Lang, key string) string {
+	return l.Tf(key, limits...)
 }
 
 // notifyFail answers a notification that was not applied with "fail", the

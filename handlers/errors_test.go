@@ -31,7 +31,8 @@ func TestErrorMap(t *testing.T) {
 		{"out of stock", &models.StockError{ProductID: 1, Name: "Silk scarf", Available: 2}, 409, "out_of_stock", "Not enough stock"},
 		{"unknown product", fmt.Errorf("product 9: %w", models.ErrUnknownProduct), 422, "unknown_product", ""},
 		{"empty order", models.ErrEmptyOrder, 422, "invalid_order", ""},
-		{"quantity", fmt.Errorf("x: %w", models.ErrQuantity), 422, "invalid_order", ""},
+		{"quantity", fmt.Errorf("x: %w", models.ErrQuantity), 422, "invalid_order", "An order can hold up to 20 of each product and 30 items in all."},
+		{"held units", fmt.Errorf("x: %w", models.ErrHoldLimit), 429, "hold_limit", ""},
 		{"total out of range", models.ErrTotal, 422, "invalid_order", ""},
 		{"channel", models.ErrChannel, 422, "invalid_order", ""},
 		{"currency", &models.CurrencyError{Want: "EUR", Stored: []string{"USD"}}, 409, "currency_mismatch", ""},
@@ -54,10 +55,10 @@ func TestErrorMap(t *testing.T) {
 			k := kindOf(tt.err)
 			assert.Equal(t, tt.status, k.status)
 			assert.Equal(t, tt.code, k.code)
-			assert.NotEqual(t, k.msgKey, english.T(k.msgKey), "message %q exists", k.msgKey)
-			assert.NotEqual(t, k.msgKey, chinese.T(k.msgKey), "message %q exists in Chinese", k.msgKey)
+			assert.NotEqual(t, k.msgKey, message(english, k.msgKey), "message %q exists", k.msgKey)
+			assert.NotEqual(t, k.msgKey, message(chinese, k.msgKey), "message %q exists in Chinese", k.msgKey)
 			if tt.msg != "" {
-				assert.Equal(t, tt.msg, english.T(k.msgKey))
+				assert.Equal(t, tt.msg, message(english, k.msgKey))
 			}
 
 			// The same error through each path.
@@ -69,7 +70,7 @@ func TestErrorMap(t *testing.T) {
 			page := httptest.NewRecorder()
 			r.ServeHTTP(page, httptest.NewRequest(http.MethodGet, "/page", nil))
 			assert.Equal(t, tt.status, page.Code, "HTML")
-			assert.Contains(t, page.Body.String(), template.HTMLEscapeString(english.T(k.msgKey)))
+			assert.Contains(t, page.Body.String(), template.HTMLEscapeString(message(english, k.msgKey)))
 			assert.NotContains(t, page.Body.String(), "disk on fire", "causes stay in the log")
 
 			api := httptest.NewRecorder()
@@ -84,7 +85,7 @@ func TestErrorMap(t *testing.T) {
 			}
 			require.NoError(t, json.Unmarshal(api.Body.Bytes(), &body))
 			assert.Equal(t, tt.code, body.Error.Code)
-			assert.Contains(t, body.Error.Message, english.T(k.msgKey))
+			assert.Contains(t, body.Error.Message, message(english, k.msgKey))
 			var ve *ValidationError
 			if errors.As(tt.err, &ve) {
 				assert.Equal(t, map[string]string{"name": english.T("err.name")}, body.Error.Fields)

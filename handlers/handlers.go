@@ -35,6 +35,7 @@ type Store interface {
 	OrderByNo(ctx context.Context, orderNo string) (*models.Order, error)
 	OwnedOrder(ctx context.Context, orderNo, ownerID string) (*models.Order, error)
 	Ping(ctx context.Context) error
+	Heartbeat(ctx context.Context, at time.Time) error
 }
 
 // Notifier verifies and applies Alipay's asynchronous notifications
@@ -60,7 +61,12 @@ type Config struct {
 	Logger   *slog.Logger
 	BaseURL  string           // public base URL; notify_url and return_url are built from it
 	Currency payment.Currency // settlement currency: the catalog's prices are in it
-	Timeout  string           // timeout_rule / it_b_pay sent with payments, e.g. "30m"
+	// Timeout is how long an order can be paid, e.g. "30m": every payment
+	// request carries the absolute deadline it gives. It is also sent as
+	// the relative timeout_rule / it_b_pay when SendTimeoutRule is set
+	// (the merchant's contract must enable it).
+	Timeout         string
+	SendTimeoutRule bool
 	// TrustedProxies are the addresses or CIDRs of the load balancers whose
 	// X-Forwarded-For is believed; empty trusts none.
 	TrustedProxies []string
@@ -84,6 +90,8 @@ type Server struct {
 	currency       payment.Currency
 	timeout        string
 	timeoutDur     time.Duration
+	sendTimeout    bool
+	health         health
 	trustedProxies []string
 	sessions       *sessions.CookieStore
 	secure         bool
@@ -121,7 +129,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		store: cfg.Store, alipay: cfg.Alipay, notifier: cfg.Notifier, log: cfg.Logger,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), currency: cfg.Currency, timeout: cfg.Timeout,
-		timeoutDur: time.Duration(secs) * time.Second, trustedProxies: cfg.TrustedProxies,
+		timeoutDur: time.Duration(secs) * time.Second, sendTimeout: cfg.SendTimeoutRule, trustedProxies: cfg.TrustedProxies,
 		secure: u.Scheme == "https", sandbox: cfg.Sandbox, views: v, limiter: newIPLimiter(), now: cfg.Now,
 	}
 	if s.log == nil {

@@ -153,6 +153,8 @@ type harness struct {
 	signType payment.SignType
 	logs     *syncBuffer
 	clock    *testClock
+	settler  *settle.Settler
+	dbPath   string
 	cfg      Config // what srv was made from, for tests that make another
 	// http is this harness's own client. Tests never share
 	// http.DefaultTransport: a test server's Close closes its idle
@@ -216,7 +218,8 @@ func newHarness(t testing.TB, opts options) *harness {
 	h.client = client
 
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	db, err := models.Open(context.Background(), filepath.Join(t.TempDir(), "shop.db"), nil)
+	h.dbPath = filepath.Join(t.TempDir(), "shop.db")
+	db, err := models.Open(context.Background(), h.dbPath, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	require.NoError(t, db.SeedCatalog(context.Background(), "USD", 2))
@@ -225,9 +228,10 @@ func newHarness(t testing.TB, opts options) *harness {
 	h.ts = httptest.NewUnstartedServer(nil)
 	base := "http://" + h.ts.Listener.Addr().String()
 	h.clock = &testClock{t: time.Now()}
-	settler := settle.New(settle.Config{Store: db, Alipay: client, NotifyVerify: !opts.skipVerify, Logger: log, Now: h.clock.Now})
+	h.settler = settle.New(settle.Config{Store: db, Alipay: client, Partner: testPartner, NotifyVerify: !opts.skipVerify,
+		Logger: log, Now: h.clock.Now})
 	h.cfg = Config{
-		Store: db, Alipay: client, Notifier: settler, Logger: log, BaseURL: base, Currency: "USD", Timeout: testTimeout,
+		Store: db, Alipay: client, Notifier: h.settler, Logger: log, BaseURL: base, Currency: "USD", Timeout: testTimeout,
 		SessionKeys: [][]byte{bytes.Repeat([]byte("k"), 32), bytes.Repeat([]byte("e"), 32)}, Now: h.clock.Now,
 	}
 	srv, err := New(h.cfg)
@@ -384,4 +388,12 @@ func do(t testing.TB, c *http.Client, req *http.Request) *response {
 	b, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
 	return &response{Response: res, Body: string(b)}
+}
+
+// httptestServer serves handler on a loopback port until the test ends and
+// returns its URL.
+func httptestServer(t testing.TB, handler http.Handler) string {
+	ts := httptest.NewServer(handler)
+	t.Cleanup(ts.Close)
+	return ts.URL
 }

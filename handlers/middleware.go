@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -120,4 +122,57 @@ func (s *Server) rateLimit(c *gin.Context) {
 		return
 	}
 	c.Next()
+}
+
+// Body limits. A notification or an API order is a few KB; the shop's own
+// forms far less. Nothing anonymous may make the server read more.
+const (
+	formBodyLimit = 16 << 10
+	apiBodyLimit  = 64 << 10
+)
+
+// limitBody caps the request body at n bytes.
+func limitBody(n int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		c.Next()
+	}
+}
+
+// limitForm caps a form post at formBodyLimit and parses it, answering 413
+// when it is larger: the handlers then read the parsed form.
+func (s *Server) limitForm(c *gin.Context) {
+	if c.Request.Method != http.MethodPost {
+		c.Next()
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, formBodyLimit)
+	if err := c.Request.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			s.fail(c, fmt.Errorf("%w: %v", errTooLarge, err))
+			return
+		}
+		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
+		return
+	}
+	c.Next()
+}
+
+// health remembers the last write check, so that anonymous requests to
+// /healthz cause at most one database write a second.
+type health struct {
+	mu  sync.Mutex
+	at  time.Time
+	err error
+}
+
+func (h *health) check(ctx context.Context, now time.Time, write func(context.Context, time.Time) error) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.at.IsZero() && now.Sub(h.at) < time.Second && now.Sub(h.at) >= 0 {
+		return h.err
+	}
+	h.at, h.err = now, write(ctx, now)
+	return h.err
 }

@@ -9,10 +9,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
 
 	"shop/models"
 )
@@ -31,6 +33,7 @@ func TestHealthz(t *testing.T) {
 	}
 
 	require.NoError(t, h.db.Close())
+	h.clock.Advance(time.Second) // past the cached answer
 	res := h.browser(desktopUA).get("/healthz")
 	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
 	assert.NotEqual(t, "ok", res.Body)
@@ -133,7 +136,7 @@ type panicStore struct{ Store }
 
 func (panicStore) Products(context.Context) ([]models.Product, error) { panic("bug in the catalog") }
 
-func (panicStore) Ping(context.Context) error { panic("bug in the health check") }
+func (panicStore) Heartbeat(context.Context, time.Time) error { panic("bug in the health check") }
 
 // TestSecurityHeaders pins the headers every page gets.
 func TestSecurityHeaders(t *testing.T) {
@@ -204,4 +207,24 @@ func TestHomePageWeight(t *testing.T) {
 	assert.Equal(t, 1, sheets)
 	assert.GreaterOrEqual(t, images, 12+2, "every product image, the logo and the favicon")
 	assert.Less(t, total, budget)
+}
+
+// TestHealthzProvesWrites: a database that still answers reads but takes
+// no writes (a full disk, a read-only file) is not healthy.
+func TestHealthzProvesWrites(t *testing.T) {
+	h := newHarness(t, options{})
+	b := h.browser(desktopUA)
+	require.Equal(t, http.StatusOK, b.get("/healthz").StatusCode)
+
+	err := h.db.Gorm().Callback().Raw().Before("gorm:raw").Register("test:readonly", func(tx *gorm.DB) {
+		if strings.HasPrefix(strings.TrimSpace(strings.ToUpper(tx.Statement.SQL.String())), "UPDATE") {
+			_ = tx.AddError(errors.New("injected fault: attempt to write a readonly database"))
+		}
+	})
+	require.NoError(t, err)
+	require.NoError(t, h.db.Ping(t.Context()), "reads still work")
+	h.clock.Advance(time.Second)
+	res := b.get("/healthz")
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	assert.Contains(t, h.logs.String(), "readonly database")
 }

@@ -32,12 +32,23 @@ const (
 	// (notify_verify unreachable); the shop answered with a 5xx and Alipay
 	// sends the same notification again.
 	VerdictDeferred Verdict = "deferred"
+	// VerdictUnbound: the signature verified, but nothing proves the
+	// notification is for this merchant (no seller_id or partner of ours,
+	// no positive notify_verify), or it names another merchant.
+	VerdictUnbound Verdict = "unbound"
+	// VerdictStale: the signature verified but notify_time is implausible
+	// (long past, in the future, or before the order existed): a replay.
+	VerdictStale Verdict = "stale"
+	// VerdictUnreadable: the signature verified but a field is missing or
+	// in a format the shop cannot compare with the order.
+	VerdictUnreadable Verdict = "unreadable"
 )
 
 // Flagged reports whether a notification with this verdict needs a person.
 func (v Verdict) Flagged() bool {
 	switch v {
-	case VerdictUnknownOrder, VerdictMismatch, VerdictAfterClose, VerdictSecondPayment:
+	case VerdictUnknownOrder, VerdictMismatch, VerdictAfterClose, VerdictSecondPayment,
+		VerdictUnbound, VerdictStale, VerdictUnreadable:
 		return true
 	}
 	return false
@@ -95,4 +106,8 @@ type Payment struct {
 	AmountMinor int64
 	Currency    string
 	At          time.Time
+	// NotifiedAt is when Alipay says it sent the notification (zero for a
+	// query answer). A payment notified before its order existed is a
+	// replay and is flagged, not applied.
+	NotifiedAt time.Time
 }

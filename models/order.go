@@ -62,11 +62,14 @@ type Order struct {
 	ExpiresAt     time.Time `gorm:"not null;index:idx_orders_status_expires,priority:2"`
 	// Flagged orders need a person: amount mismatch, payment after close,
 	// second payment. FlagReason says why.
-	Flagged    bool        `gorm:"not null;index"`
-	FlagReason string      `gorm:"not null"`
-	Lines      []OrderLine `gorm:"constraint:OnDelete:CASCADE"`
-	CreatedAt  time.Time   `gorm:"index:idx_orders_owner_created,priority:2"`
-	UpdatedAt  time.Time
+	Flagged    bool   `gorm:"not null;index"`
+	FlagReason string `gorm:"not null"`
+	// ClientIP is the address the order came from: the units it holds
+	// count against that client's share of the stock while it is pending.
+	ClientIP  string      `gorm:"not null"`
+	Lines     []OrderLine `gorm:"constraint:OnDelete:CASCADE"`
+	CreatedAt time.Time   `gorm:"index:idx_orders_owner_created,priority:2"`
+	UpdatedAt time.Time
 }
 
 // OrderLine is one product in an order, with the name and unit price
@@ -100,16 +103,30 @@ type NewOrder struct {
 	Items                          []Item
 	Name, Phone, Email, Address    string
 	ExpiresAt                      time.Time
+	// ClientIP is the client's address; when set, the order is refused if
+	// that client's pending orders would hold more than MaxHeldUnits.
+	ClientIP string
 }
 
-// MaxQuantity is the largest quantity of one product in an order.
-const MaxQuantity = 99
+// Bounds on what one order and one client can hold, so that an anonymous
+// client cannot take the catalog off sale by reserving it: stock is held
+// from checkout until the order is paid or closed.
+const (
+	// MaxQuantity is the largest quantity of one product in an order.
+	MaxQuantity = 20
+	// MaxOrderUnits is the most units, all products together, in one order.
+	MaxOrderUnits = 30
+	// MaxHeldUnits is the most units one client address may hold in
+	// pending, unexpired orders at once.
+	MaxHeldUnits = 60
+)
 
 // Errors returned by order operations. Callers match them with errors.Is.
 var (
 	ErrNotFound       = errors.New("not found")
 	ErrEmptyOrder     = errors.New("order has no items")
-	ErrQuantity       = fmt.Errorf("quantity must be between 1 and %d", MaxQuantity)
+	ErrQuantity       = fmt.Errorf("quantity must be between 1 and %d per product, and at most %d units in all", MaxQuantity, MaxOrderUnits)
+	ErrHoldLimit      = fmt.Errorf("this client's unpaid orders already hold %d units or more", MaxHeldUnits)
 	ErrCurrency       = errors.New("currency does not match")
 	ErrUnknownProduct = errors.New("unknown product")
 	ErrChannel        = errors.New("unknown channel")

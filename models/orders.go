@@ -36,6 +36,9 @@ func (db *DB) CreateOrder(ctx context.Context, n NewOrder) (order *Order, create
 		if err != nil {
 			return err
 		}
+		if err := checkHeld(tx, n.ClientIP, items); err != nil {
+			return err
+		}
 		o, err := buildOrder(tx, n, items)
 		if err != nil {
 			return err
@@ -72,7 +75,12 @@ func validateNewOrder(n NewOrder) ([]Item, error) {
 	}
 	var items []Item
 	index := map[uint]int{}
+	units := 0
 	for _, it := range n.Items {
+		units += it.Quantity
+		if it.Quantity > 0 && units > MaxOrderUnits {
+			return nil, fmt.Errorf("%d units or more: %w", units, ErrQuantity)
+		}
 		if it.Quantity < 1 || it.Quantity > MaxQuantity {
 			return nil, fmt.Errorf("product %d quantity %d: %w", it.ProductID, it.Quantity, ErrQuantity)
 		}
@@ -104,7 +112,7 @@ func buildOrder(tx *gorm.DB, n NewOrder, items []Item) (*Order, error) {
 		OrderNo: newOrderNo(time.Now()), OwnerID: n.OwnerID, Channel: n.Channel,
 		Status: StatusPending, Currency: n.Currency,
 		Name: n.Name, Phone: n.Phone, Email: n.Email, Address: n.Address,
-		ExpiresAt: n.ExpiresAt.UTC(),
+		ExpiresAt: n.ExpiresAt.UTC(), ClientIP: n.ClientIP,
 	}
 	if n.CheckoutKey != "" {
 		key := n.CheckoutKey
@@ -126,6 +134,29 @@ func buildOrder(tx *gorm.DB, n NewOrder, items []Item) (*Order, error) {
 		o.Lines = append(o.Lines, line)
 	}
 	return o, nil
+}
+
+// checkHeld refuses an order that would take the units held by client's
+// pending, unexpired orders over MaxHeldUnits. It runs inside the order's
+// write transaction, so two checkouts of one client cannot both pass it.
+func checkHeld(tx *gorm.DB, client string, items []Item) error {
+	if client == "" {
+		return nil
+	}
+	want := 0
+	for _, it := range items {
+		want += it.Quantity
+	}
+	var held int64
+	err := tx.Raw(`SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
+		WHERE o.client_ip = ? AND o.status = ? AND o.expires_at > ?`, client, StatusPending, tx.NowFunc()).Scan(&held).Error
+	if err != nil {
+		return fmt.Errorf("units held by client: %w", err)
+	}
+	if held+int64(want) > MaxHeldUnits {
+		return fmt.Errorf("%d held, %d more asked: %w", held, want, ErrHoldLimit)
+	}
+	return nil
 }
 
 // addLine returns total + unit*qty, or ErrTotal when that would not fit in

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -49,6 +50,11 @@ func (db *DB) ApplyPayment(ctx context.Context, n *Notification, p Payment) (Ver
 // applyToOrder decides the verdict for an order that exists and makes the
 // change the verdict stands for.
 func applyToOrder(tx *gorm.DB, o *Order, p Payment) (Verdict, string, error) {
+	if !p.NotifiedAt.IsZero() && p.NotifiedAt.Before(o.CreatedAt.Add(-clockSkew)) {
+		reason := fmt.Sprintf("Notification sent at %s, before the order was created (%s): a replay.",
+			p.NotifiedAt.UTC().Format(time.RFC3339), o.CreatedAt.UTC().Format(time.RFC3339))
+		return VerdictStale, reason, flagOrder(tx, o.ID, reason)
+	}
 	switch p.Event {
 	case EventPaid:
 		return applyPaid(tx, o, p)
@@ -67,6 +73,9 @@ func applyToOrder(tx *gorm.DB, o *Order, p Payment) (Verdict, string, error) {
 	}
 	return VerdictIgnored, fmt.Sprintf("Trade status reports no payment and no closing; the order stays %s.", o.Status), nil
 }
+
+// clockSkew is how far Alipay's clock and ours may disagree.
+const clockSkew = 10 * time.Minute
 
 // applyPaid marks a pending order paid. The conditional update is what
 // makes the payment count once: of any number of notifications for the
@@ -152,12 +161,16 @@ func flagOrder(tx *gorm.DB, orderID uint, reason string) error {
 	return nil
 }
 
-// RecordUnapplied stores a notification that changes nothing: one that
-// failed verification (VerdictRejected, the default for an empty verdict)
-// or could not be checked yet (VerdictDeferred). It is linked to the order
-// its out_trade_no names (if any) without touching that order.
+// RecordUnapplied stores a notification that changes no money state: one
+// disowned by notify_verify (VerdictRejected, the default for an empty
+// verdict), one that could not be checked yet (VerdictDeferred), or one
+// that verified but cannot be applied (VerdictUnbound, VerdictStale,
+// VerdictUnreadable). It is linked to the order its out_trade_no names,
+// if any; for the last three that order is flagged for a person.
 func (db *DB) RecordUnapplied(ctx context.Context, n *Notification) error {
-	if n.Verdict != "" && n.Verdict != VerdictRejected && n.Verdict != VerdictDeferred {
+	switch n.Verdict {
+	case "", VerdictRejected, VerdictDeferred, VerdictUnbound, VerdictStale, VerdictUnreadable:
+	default:
 		return fmt.Errorf("record unapplied notification: verdict is %q", n.Verdict)
 	}
 	rec := *n
@@ -177,6 +190,11 @@ func (db *DB) RecordUnapplied(ctx context.Context, n *Notification) error {
 			}
 			if err == nil {
 				rec.OrderID = &o.ID
+				if rec.Verdict.Flagged() {
+					if err := flagOrder(tx, o.ID, rec.Detail); err != nil {
+						return err
+					}
+				}
 			}
 		}
 		return insertNotification(tx, &rec)

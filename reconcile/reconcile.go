@@ -15,15 +15,13 @@ import (
 	"shop/settle"
 )
 
-// Grace periods past an order's local expiry. Alipay creates its trade
-// only when the buyer logs in to the cashier (until then a query answers
-// TRADE_NOT_EXIST) and may count the timeout from then, so a buyer who
-// opened the cashier just before the local expiry can still pay: closing
-// too early would turn that payment into a "payment after close".
-const (
-	NotExistGrace = 5 * time.Minute // no trade at Alipay: nobody is paying
-	WaitingGrace  = time.Hour       // WAIT_BUYER_PAY: the buyer is in the cashier
-)
+// Grace is how long past an order's expiry the reconciler waits before it
+// asks. Every payment request carries the order's expiry as an absolute
+// deadline, so Alipay takes no payment after it; the grace covers the two
+// clocks disagreeing and a payment made at the last second whose
+// notification is still on its way. Stock held by an abandoned order is
+// back on sale within Grace plus one reconciler interval of its expiry.
+const Grace = 2 * time.Minute
 
 // batch is how many expired orders one round looks at.
 const batch = 100
@@ -88,38 +86,34 @@ func (r *Reconciler) Run(ctx context.Context, interval time.Duration) {
 // Once settles the expired pending orders once.
 func (r *Reconciler) Once(ctx context.Context) error {
 	now := r.now()
-	orders, err := r.store.ExpiredPending(ctx, now, batch)
+	orders, err := r.store.ExpiredPending(ctx, now.Add(-Grace), batch)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for i := range orders {
-		if err := r.order(ctx, &orders[i], now); err != nil {
+		if err := r.order(ctx, &orders[i]); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (r *Reconciler) order(ctx context.Context, o *models.Order, now time.Time) error {
+func (r *Reconciler) order(ctx context.Context, o *models.Order) error {
 	tr, err := r.alipay.QueryTrade(ctx, payment.QueryRequest{OutTradeNo: o.OrderNo})
 	switch {
 	case errors.Is(err, payment.ErrTradeNotExist):
-		if now.Before(o.ExpiresAt.Add(NotExistGrace)) {
-			return nil
-		}
 		_, err = r.store.CloseOrder(ctx, o.OrderNo, "expired; Alipay has no trade")
 		return err
 	case err != nil:
 		return err // Alipay unreachable: try again next round
 	}
-	switch {
-	case tr.TradeStatus.Paid():
+	if tr.TradeStatus.Paid() {
 		_, err := r.settler.ApplyTrade(ctx, o, tr)
 		return err
-	case tr.TradeStatus == payment.TradeClosed || now.After(o.ExpiresAt.Add(WaitingGrace)):
-		_, err := r.store.CloseOrder(ctx, o.OrderNo, "expired; Alipay says "+string(tr.TradeStatus))
-		return err
 	}
-	return nil // WAIT_BUYER_PAY within the grace period: ask again later
+	// Closed, or still waiting past the deadline Alipay was given: it
+	// will not take a payment for this trade any more.
+	_, err = r.store.CloseOrder(ctx, o.OrderNo, "expired; Alipay says "+string(tr.TradeStatus))
+	return err
 }

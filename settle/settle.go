@@ -1,9 +1,19 @@
 // Package settle decides what Alipay's word does to an order. It verifies
 // an asynchronous notification (the signature, with the configured
-// algorithm only, then notify_verify where configured), maps it to a
-// payment event and applies that exactly once through the store, recording
-// every notification with its verdict. A verified single_trade_query answer
+// algorithm only, then notify_verify where configured), checks that it is
+// provably for this merchant and recent, maps it to a payment event and
+// applies that exactly once through the store, recording every genuine
+// notification raw with its verdict. A verified single_trade_query answer
 // takes the same path.
+//
+// The rule for applying a notification: its signature verifies, and either
+// its seller_id or partner is this merchant's PID, or notify_verify says
+// Alipay issued it to this merchant. Anything else that verifies (another
+// merchant's notification, none of those proofs, a notify_time more than a
+// day old or in the future, a field the shop cannot read) is recorded and
+// flagged for a person, never paid, and answered "success" so that Alipay
+// stops resending it. What does not verify is only counted (see rejects),
+// since anybody can send it.
 //
 // It knows nothing of HTTP: the notify handler answers "success" when
 // Notify returns no error, and "fail" with a status chosen from the error.
@@ -24,6 +34,8 @@ import (
 type Store interface {
 	ApplyPayment(ctx context.Context, n *models.Notification, p models.Payment) (models.Verdict, *models.Order, error)
 	RecordUnapplied(ctx context.Context, n *models.Notification) error
+	RecordRejects(ctx context.Context, reason string, count int64, at time.Time, remote, sample string) error
+	PruneRejects(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Alipay is what settling needs from the Alipay client.
@@ -47,8 +59,11 @@ var (
 type Config struct {
 	Store  Store
 	Alipay Alipay
+	// Partner is this merchant's PID: a notification naming it (seller_id
+	// or partner) is bound to this merchant.
+	Partner string
 	// NotifyVerify asks Alipay, with notify_verify, whether it sent each
-	// notification.
+	// notification; a positive answer also binds it to this merchant.
 	NotifyVerify bool
 	Logger       *slog.Logger
 	Now          func() time.Time // nil means time.Now
@@ -58,14 +73,17 @@ type Config struct {
 type Settler struct {
 	store        Store
 	alipay       Alipay
+	partner      string
 	notifyVerify bool
 	log          *slog.Logger
 	now          func() time.Time
+	rejects      rejects
 }
 
 // New returns a Settler.
 func New(cfg Config) *Settler {
-	s := &Settler{store: cfg.Store, alipay: cfg.Alipay, notifyVerify: cfg.NotifyVerify, log: cfg.Logger, now: cfg.Now}
+	s := &Settler{store: cfg.Store, alipay: cfg.Alipay, partner: cfg.Partner, notifyVerify: cfg.NotifyVerify,
+		log: cfg.Logger, now: cfg.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -82,25 +100,41 @@ type Receipt struct {
 	RemoteAddr  string
 }
 
+// How old a notification may be: Alipay resends the same body (the same
+// notify_time) for about 24h22m, and the two clocks may differ a little.
+const (
+	maxNotifyAge = 26 * time.Hour
+	clockSkew    = 10 * time.Minute
+)
+
 // Notify verifies one notification and applies it, recording it raw with
 // its verdict in the same transaction as its effect. A nil error means
 // both are committed: only then may Alipay be told "success". Errors wrap
-// ErrRejected or ErrDeferred when the notification was recorded without
-// effect; any other error means nothing was written.
+// ErrRejected (forged or disowned: counted or recorded, never applied) or
+// ErrDeferred (recorded, to be sent again); any other error means nothing
+// was written.
 func (s *Settler) Notify(ctx context.Context, r Receipt) (models.Verdict, error) {
-	rec := &models.Notification{ReceivedAt: s.now(), RemoteAddr: r.RemoteAddr,
-		ContentType: r.ContentType, Body: string(r.Body)}
+	now := s.now()
 	n, err := s.alipay.ParseNotification(r.Body, r.ContentType)
-	if n != nil {
-		rec.NotifyID, rec.OutTradeNo, rec.TradeNo = n.NotifyID, n.OutTradeNo, n.TradeNo
-		rec.TradeStatus = string(n.TradeStatus)
-		if rec.TradeStatus == "" {
-			rec.TradeStatus = n.Params["trade_status"]
-		}
+	if err != nil && (n == nil || !n.Verified) {
+		// Anybody can send this: count it, keep a short sample, store
+		// nothing more.
+		s.rejects.add(rejectReason(err), now, r.RemoteAddr, r.Body)
+		return models.VerdictRejected, fmt.Errorf("%w: %v", ErrRejected, err)
 	}
-	if err != nil {
-		return s.unapplied(ctx, rec, models.VerdictRejected, ErrRejected, "verification failed: "+err.Error())
+	rec := &models.Notification{ReceivedAt: now, RemoteAddr: r.RemoteAddr, ContentType: r.ContentType,
+		Body: string(r.Body), NotifyID: n.NotifyID, OutTradeNo: n.OutTradeNo, TradeNo: n.TradeNo,
+		TradeStatus: string(n.TradeStatus)}
+	if rec.TradeStatus == "" {
+		rec.TradeStatus = n.Params["trade_status"]
 	}
+	switch {
+	case errors.Is(err, payment.ErrPartner):
+		return s.flagged(ctx, rec, models.VerdictUnbound, "Signed by Alipay for another merchant: "+err.Error())
+	case err != nil:
+		return s.flagged(ctx, rec, models.VerdictUnreadable, "The signature verified but the content could not be read: "+err.Error())
+	}
+	bound := n.SellerID == s.partner || n.Params["partner"] == s.partner
 	if s.notifyVerify {
 		switch err := s.alipay.NotifyVerify(ctx, n.NotifyID); {
 		case errors.Is(err, payment.ErrNotifyNotVerified):
@@ -115,8 +149,19 @@ func (s *Settler) Notify(ctx context.Context, r Receipt) (models.Verdict, error)
 			return s.unapplied(ctx, rec, models.VerdictDeferred, ErrDeferred,
 				"notify_verify unreachable; not applied, Alipay will send it again")
 		}
+		bound = true // Alipay issued this notify_id to this partner
 	}
-	verdict, _, err := s.store.ApplyPayment(ctx, rec, PaymentOf(n))
+	if !bound {
+		return s.flagged(ctx, rec, models.VerdictUnbound,
+			"Nothing proves this notification is for this merchant: no seller_id or partner, and notify_verify is off.")
+	}
+	if age := now.Sub(n.NotifyTime); age > maxNotifyAge || age < -clockSkew {
+		return s.flagged(ctx, rec, models.VerdictStale, fmt.Sprintf("notify_time %s is not plausible at %s: a replay?",
+			payment.FormatTime(n.NotifyTime), payment.FormatTime(now)))
+	}
+	p := PaymentOf(n)
+	p.NotifiedAt = n.NotifyTime
+	verdict, _, err := s.store.ApplyPayment(ctx, rec, p)
 	if err != nil {
 		return "", err
 	}
@@ -126,6 +171,30 @@ func (s *Settler) Notify(ctx context.Context, r Receipt) (models.Verdict, error)
 		s.log.Info("notify", "out_trade_no", n.OutTradeNo, "trade_status", n.TradeStatus, "verdict", verdict)
 	}
 	return verdict, nil
+}
+
+// flagged records a genuine notification that cannot be applied, for a
+// person, and answers success: sending it again would not change that.
+func (s *Settler) flagged(ctx context.Context, rec *models.Notification, v models.Verdict, why string) (models.Verdict, error) {
+	rec.Verdict, rec.Detail = v, why
+	if err := s.store.RecordUnapplied(ctx, rec); err != nil {
+		return "", err
+	}
+	s.log.Warn("notify: needs review", "out_trade_no", rec.OutTradeNo, "verdict", v, "why", why)
+	return v, nil
+}
+
+// rejectReason names the kind of failure for the tally.
+func rejectReason(err error) string {
+	switch {
+	case errors.Is(err, payment.ErrSignType):
+		return "sign_type"
+	case errors.Is(err, payment.ErrSignature):
+		return "signature"
+	case errors.Is(err, payment.ErrMalformed):
+		return "malformed"
+	}
+	return "unverifiable"
 }
 
 // unapplied records a notification that changes nothing and returns kind

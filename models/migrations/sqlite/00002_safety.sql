@@ -1,0 +1,33 @@
+-- Safe by default: who holds stock, a bounded record of forged
+-- notifications, and a row /healthz writes to prove the database takes
+-- writes.
+
+-- +goose Up
+-- The client address an order came from, so that one client cannot hold
+-- more than its share of the stock in unpaid orders.
+ALTER TABLE `orders` ADD COLUMN `client_ip` text NOT NULL DEFAULT '';
+CREATE INDEX `idx_orders_client_pending` ON `orders`(`client_ip`,`status`,`expires_at`);
+
+-- Notifications that failed verification are not stored raw: an
+-- anonymous sender could fill the disk. They are counted per hour and
+-- reason, with a short sample of the latest.
+CREATE TABLE `notification_rejects` (
+  `id` integer PRIMARY KEY AUTOINCREMENT,
+  `bucket` datetime NOT NULL,
+  `reason` text NOT NULL,
+  `count` integer NOT NULL CHECK (`count` > 0),
+  `first_at` datetime NOT NULL,
+  `last_at` datetime NOT NULL,
+  `last_remote` text NOT NULL,
+  `sample` text NOT NULL
+);
+CREATE UNIQUE INDEX `idx_notification_rejects_bucket_reason` ON `notification_rejects`(`bucket`,`reason`);
+
+CREATE TABLE `heartbeats` (`id` integer PRIMARY KEY, `at` datetime NOT NULL);
+INSERT INTO `heartbeats` (`id`, `at`) VALUES (1, '1970-01-01 00:00:00+00:00');
+
+-- +goose Down
+DROP TABLE `heartbeats`;
+DROP TABLE `notification_rejects`;
+DROP INDEX `idx_orders_client_pending`;
+ALTER TABLE `orders` DROP COLUMN `client_ip`;
