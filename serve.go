@@ -93,7 +93,7 @@ func (a *app) wire(ctx context.Context, client *payment.Client, cr *credentials)
 	a.reconciler = reconcile.New(reconcile.Config{Store: a.db, Alipay: client, Settler: settler,
 		Logger: a.log.With("component", "reconcile")})
 	hcfg := handlers.Config{
-		Store: a.db, Alipay: client, Notifier: settler, Logger: a.log, BaseURL: a.cfg.BaseURL,
+		Store: a.db, Alipay: client, Settler: settler, Admin: a.db, Logger: a.log, BaseURL: a.cfg.BaseURL,
 		Currency: a.cfg.Currency, Timeout: a.cfg.Timeout, SendTimeoutRule: a.cfg.SendTimeoutRule,
 		TrustedProxies: a.cfg.TrustedProxies,
 		SessionKeys:    cr.SessionKeys,

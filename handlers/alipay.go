@@ -99,6 +99,8 @@ func (s *Server) alipayReturn(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: %v", errBadReturn, err))
 		return
 	}
+	// A verified return only: anybody can load the page, nobody can sign.
+	s.event(c, n.OutTradeNo, models.KindReturned, "shopper", "Back from the cashier: "+string(n.TradeStatus)+".", true)
 	o, err := s.store.OwnedOrder(c.Request.Context(), n.OutTradeNo, ownerID(c))
 	if errors.Is(err, models.ErrNotFound) {
 		// Another browser, or a lost cookie: show the status without
@@ -129,7 +131,7 @@ func (s *Server) notify(c *gin.Context) {
 		s.notifyFail(c, fmt.Errorf("%w: %v", errTooLarge, err))
 		return
 	}
-	_, err = s.notifier.Notify(c.Request.Context(), settle.Receipt{
+	_, err = s.settler.Notify(c.Request.Context(), settle.Receipt{
 		Body: body, ContentType: c.GetHeader("Content-Type"), RemoteAddr: c.Request.RemoteAddr})
 	if err != nil {
 		s.notifyFail(c, err)

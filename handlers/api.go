@@ -120,6 +120,7 @@ func (s *Server) apiCreateOrder(c *gin.Context) {
 		s.apiFail(c, fmt.Errorf("signing the payment for %s: %w", o.OrderNo, err))
 		return
 	}
+	s.event(c, o.OrderNo, models.KindSentToAlipay, "api", "A signed "+string(o.Channel)+" payment request was returned to the app.", false)
 	c.JSON(http.StatusCreated, res)
 }
 

@@ -153,7 +153,16 @@ func (s *Server) sendToAlipay(c *gin.Context, o *models.Order) {
 		s.fail(c, err)
 		return
 	}
+	s.event(c, o.OrderNo, models.KindSentToAlipay, "shopper", "Sent to the "+string(o.Channel)+" cashier.", false)
 	s.redirect(c, u)
+}
+
+// event adds a step to an order's timeline. The timeline is for people:
+// failing to write it is logged, and the shopper's request goes on.
+func (s *Server) event(c *gin.Context, orderNo string, kind models.EventKind, actor, detail string, once bool) {
+	if err := s.store.RecordEvent(c.Request.Context(), orderNo, kind, actor, detail, once); err != nil {
+		s.log.Error("order event", "order_no", orderNo, "kind", kind, "err", err)
+	}
 }
 
 // payAgain sends the owner of a pending order back to the cashier.

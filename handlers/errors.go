@@ -71,6 +71,13 @@ var errorKinds = []errorKind{
 	// client can fix, and the start-up check should have caught it.
 	{models.ErrCurrency, http.StatusConflict, "currency_mismatch", "error.currency"},
 	{errInvalidInput, http.StatusUnprocessableEntity, "invalid_order", "error.invalid"},
+	// The admin's actions.
+	{models.ErrInvalid, http.StatusUnprocessableEntity, "invalid", "error.invalid"},
+	{models.ErrPassword, http.StatusUnprocessableEntity, "invalid_password", "error.password"},
+	{models.ErrStaffName, http.StatusUnprocessableEntity, "invalid_name", "error.staffname"},
+	{models.ErrRefundExceeds, http.StatusConflict, "refund_exceeds", "error.refundexceeds"},
+	{models.ErrState, http.StatusConflict, "wrong_state", "error.state"},
+	{models.ErrResolved, http.StatusConflict, "already_resolved", "error.resolved"},
 	{errAppNeedsRSA, http.StatusUnprocessableEntity, "channel_unavailable", "error.appchannel"},
 	{errBadRequest, http.StatusBadRequest, "bad_request", "error.badrequest"},
 	{errInvalidJSON, http.StatusBadRequest, "invalid_json", "error.badrequest"},

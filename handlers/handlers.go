@@ -36,12 +36,14 @@ type Store interface {
 	OwnedOrder(ctx context.Context, orderNo, ownerID string) (*models.Order, error)
 	Ping(ctx context.Context) error
 	Heartbeat(ctx context.Context, at time.Time) error
+	RecordEvent(ctx context.Context, orderNo string, kind models.EventKind, actor, detail string, once bool) error
 }
 
-// Notifier verifies and applies Alipay's asynchronous notifications
-// (package settle).
-type Notifier interface {
+// Settler verifies and applies Alipay's asynchronous notifications, and
+// applies a verified query answer the same way (package settle).
+type Settler interface {
 	Notify(ctx context.Context, r settle.Receipt) (models.Verdict, error)
+	ApplyTrade(ctx context.Context, o *models.Order, tr *payment.Trade) (models.Verdict, error)
 }
 
 // Alipay is what the handlers need from the Alipay client.
@@ -51,13 +53,20 @@ type Alipay interface {
 	PayURL(req payment.TradeRequest) (string, error)
 	AppOrderString(req payment.AppPayRequest) (string, error)
 	ParseReturn(rawQuery string) (*payment.Notification, error)
+	QueryTrade(ctx context.Context, q payment.QueryRequest) (*payment.Trade, error)
+	Refund(ctx context.Context, r payment.RefundRequest) (*payment.RefundResult, error)
 }
 
 // Config is everything the handlers depend on. main builds it.
 type Config struct {
-	Store    Store
-	Alipay   Alipay
-	Notifier Notifier
+	Store   Store
+	Alipay  Alipay
+	Settler Settler
+	// Admin is the merchant admin's store; nil leaves /admin unrouted.
+	Admin AdminStore
+	// Location is the merchant's time zone: the admin's days and months
+	// start at its midnight. nil means time.Local (the TZ variable).
+	Location *time.Location
 	Logger   *slog.Logger
 	BaseURL  string           // public base URL; notify_url and return_url are built from it
 	Currency payment.Currency // settlement currency: the catalog's prices are in it
@@ -84,7 +93,9 @@ type Config struct {
 type Server struct {
 	store          Store
 	alipay         Alipay
-	notifier       Notifier
+	settler        Settler
+	admin          AdminStore
+	loc            *time.Location
 	log            *slog.Logger
 	baseURL        string
 	currency       payment.Currency
@@ -103,8 +114,8 @@ type Server struct {
 
 // New checks cfg and returns a Server.
 func New(cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Alipay == nil || cfg.Notifier == nil {
-		return nil, errors.New("handlers: store, Alipay client and notifier are required")
+	if cfg.Store == nil || cfg.Alipay == nil || cfg.Settler == nil {
+		return nil, errors.New("handlers: store, Alipay client and settler are required")
 	}
 	for _, p := range cfg.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
@@ -127,7 +138,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		store: cfg.Store, alipay: cfg.Alipay, notifier: cfg.Notifier, log: cfg.Logger,
+		store: cfg.Store, alipay: cfg.Alipay, settler: cfg.Settler, admin: cfg.Admin, loc: cfg.Location, log: cfg.Logger,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), currency: cfg.Currency, timeout: cfg.Timeout,
 		timeoutDur: time.Duration(secs) * time.Second, sendTimeout: cfg.SendTimeoutRule, trustedProxies: cfg.TrustedProxies,
 		secure: u.Scheme == "https", sandbox: cfg.Sandbox, views: v, limiter: newIPLimiter(), now: cfg.Now,
@@ -137,6 +148,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.loc == nil {
+		s.loc = time.Local
 	}
 	s.sessions = sessions.NewCookieStore(cfg.SessionKeys...)
 	s.sessions.Options = &sessions.Options{

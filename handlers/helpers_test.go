@@ -231,7 +231,7 @@ func newHarness(t testing.TB, opts options) *harness {
 	h.settler = settle.New(settle.Config{Store: db, Alipay: client, Partner: testPartner, NotifyVerify: !opts.skipVerify,
 		Logger: log, Now: h.clock.Now})
 	h.cfg = Config{
-		Store: db, Alipay: client, Notifier: h.settler, Logger: log, BaseURL: base, Currency: "USD", Timeout: testTimeout,
+		Store: db, Alipay: client, Settler: h.settler, Admin: db, Logger: log, BaseURL: base, Currency: "USD", Timeout: testTimeout,
 		SessionKeys: [][]byte{bytes.Repeat([]byte("k"), 32), bytes.Repeat([]byte("e"), 32)}, Now: h.clock.Now,
 	}
 	srv, err := New(h.cfg)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	i18ntemplate "github.com/nicksnyder/go-i18n/v2/i18n/template"
@@ -21,10 +22,16 @@ var (
 	matcher   = language.NewMatcher(supported)
 )
 
-// catalogFiles are the message catalogs in views.Locales, one per language.
-// English is the bundle's default language: a message missing from another
-// catalog falls back to it.
-var catalogFiles = []string{"en.json", "zh.json"}
+// The message catalogs are every *.json file in views.Locales; a file's
+// language is the last dot-separated part of its name before .json
+// (en.json, admin.en.json). English is the bundle's default language: a
+// message missing from another catalog falls back to it.
+
+// catalogLanguage returns the language code of a catalog file's name.
+func catalogLanguage(name string) string {
+	name = strings.TrimSuffix(name, ".json")
+	return name[strings.LastIndexByte(name, '.')+1:]
+}
 
 // bundle is loaded once from catalogs compiled into the binary and only read
 // afterwards, so every request shares it. A broken catalog is a build defect,
@@ -110,12 +117,24 @@ func (l Lang) localize(key string, count any, pairs []any) string {
 	return msg
 }
 
-// loadBundle reads the catalogFiles from fsys.
+// loadBundle reads every catalog in fsys; English and Chinese must both
+// be there.
 func loadBundle(fsys fs.FS) (*i18n.Bundle, error) {
 	b := i18n.NewBundle(langEN)
-	for _, name := range catalogFiles {
+	names, err := fs.Glob(fsys, "*.json")
+	if err != nil {
+		return nil, err
+	}
+	langs := map[string]bool{}
+	for _, name := range names {
 		if _, err := b.LoadMessageFileFS(fsys, name); err != nil {
 			return nil, fmt.Errorf("handlers: message catalog %s: %w", name, err)
+		}
+		langs[catalogLanguage(name)] = true
+	}
+	for _, l := range []string{"en", "zh"} {
+		if !langs[l] {
+			return nil, fmt.Errorf("handlers: no message catalog for %s", l)
 		}
 	}
 	return b, nil

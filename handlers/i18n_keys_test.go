@@ -34,9 +34,13 @@ func templateCalls(t *testing.T) []msgCall {
 	fsys := os.DirFS(filepath.Join("..", "views"))
 	files, err := fs.Glob(fsys, "*.html")
 	require.NoError(t, err)
-	pages, err := fs.Glob(fsys, "pages/*.html")
-	require.NoError(t, err)
-	require.NotEmpty(t, pages)
+	var pages []string
+	for _, glob := range []string{"pages/*.html", "admin/*.html", "admin/pages/*.html"} {
+		more, err := fs.Glob(fsys, glob)
+		require.NoError(t, err)
+		require.NotEmpty(t, more, glob)
+		pages = append(pages, more...)
+	}
 	var calls []msgCall
 	for _, name := range append(files, pages...) {
 		src, err := fs.ReadFile(fsys, name)

@@ -49,6 +49,10 @@ func (s *Server) Handler() http.Handler {
 	web.GET("/alipay/return", s.alipayReturn)
 	web.GET("/lang/:code", s.switchLang)
 
+	if s.admin != nil {
+		s.adminRoutes(r)
+	}
+
 	r.NoRoute(s.session, s.notFound)
 	r.NoMethod(func(c *gin.Context) { s.fail(c, errNoMethod) })
 	return r

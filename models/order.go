@@ -66,10 +66,15 @@ type Order struct {
 	FlagReason string `gorm:"not null"`
 	// ClientIP is the address the order came from: the units it holds
 	// count against that client's share of the stock while it is pending.
-	ClientIP  string      `gorm:"not null"`
-	Lines     []OrderLine `gorm:"constraint:OnDelete:CASCADE"`
-	CreatedAt time.Time   `gorm:"index:idx_orders_owner_created,priority:2"`
-	UpdatedAt time.Time
+	ClientIP string `gorm:"not null"`
+	// Fulfilment, recorded beside the money state.
+	ShippedAt   *time.Time
+	Carrier     string
+	TrackingNo  string
+	RestockedAt *time.Time  // items returned to stock after a full refund
+	Lines       []OrderLine `gorm:"constraint:OnDelete:CASCADE"`
+	CreatedAt   time.Time   `gorm:"index:idx_orders_owner_created,priority:2"`
+	UpdatedAt   time.Time
 }
 
 // OrderLine is one product in an order, with the name and unit price
@@ -132,6 +137,10 @@ var (
 	ErrChannel        = errors.New("unknown channel")
 	ErrOutOfStock     = errors.New("out of stock")
 	ErrTotal          = errors.New("order total out of range")
+	// ErrInvalid: an admin action's input is not acceptable.
+	ErrInvalid = errors.New("invalid input")
+	// ErrState: the order is not in a state that allows the action.
+	ErrState = errors.New("not allowed in the order's state")
 )
 
 // StockError reports a product that has fewer units left than requested.

@@ -49,6 +49,9 @@ func (db *DB) CreateOrder(ctx context.Context, n NewOrder) (order *Order, create
 		if err := tx.Create(o).Error; err != nil {
 			return fmt.Errorf("insert order: %w", err)
 		}
+		if err := recordEvent(tx, o.ID, KindCreated, "shopper", "Channel "+string(o.Channel)+"."); err != nil {
+			return err
+		}
 		order, created = o, true
 		return nil
 	})
@@ -217,6 +220,9 @@ func closeOrder(tx *gorm.DB, orderID uint, reason string) (bool, error) {
 	}
 	if res.RowsAffected == 0 {
 		return false, nil
+	}
+	if err := recordEvent(tx, orderID, KindClosed, "shop", reason); err != nil {
+		return false, err
 	}
 	var lines []OrderLine
 	if err := tx.Where("order_id = ?", orderID).Find(&lines).Error; err != nil {

@@ -99,6 +99,13 @@ func applyPaid(tx *gorm.DB, o *Order, p Payment) (Verdict, string, error) {
 		return "", "", fmt.Errorf("mark paid: %w", res.Error)
 	}
 	if res.RowsAffected == 1 {
+		source, actor := "a verified notification", "alipay"
+		if p.NotifiedAt.IsZero() {
+			source, actor = "a verified single_trade_query answer", "query"
+		}
+		if err := recordEvent(tx, o.ID, KindPaid, actor, fmt.Sprintf("Payment %s, from %s.", p.TradeNo, source)); err != nil {
+			return "", "", err
+		}
 		return VerdictPaid, fmt.Sprintf("Payment %s marked the order paid.", p.TradeNo), nil
 	}
 	var cur Order
@@ -225,6 +232,9 @@ func insertNotification(tx *gorm.DB, rec *Notification) error {
 	rec.ID, rec.Order = 0, nil // each reception is a new row
 	if err := tx.Omit(clause.Associations).Create(rec).Error; err != nil {
 		return fmt.Errorf("insert notification: %w", err)
+	}
+	if rec.Flagged {
+		return openReview(tx, rec.OrderID, &rec.ID, string(rec.Verdict), rec.Detail)
 	}
 	return nil
 }

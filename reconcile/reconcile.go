@@ -30,6 +30,7 @@ const batch = 100
 type Store interface {
 	ExpiredPending(ctx context.Context, now time.Time, limit int) ([]models.Order, error)
 	CloseOrder(ctx context.Context, orderNo, reason string) (bool, error)
+	RecordEvent(ctx context.Context, orderNo string, kind models.EventKind, actor, detail string, once bool) error
 }
 
 // Alipay is what the reconciler needs from the Alipay client.
@@ -101,6 +102,7 @@ func (r *Reconciler) Once(ctx context.Context) error {
 
 func (r *Reconciler) order(ctx context.Context, o *models.Order) error {
 	tr, err := r.alipay.QueryTrade(ctx, payment.QueryRequest{OutTradeNo: o.OrderNo})
+	r.event(ctx, o.OrderNo, tr, err)
 	switch {
 	case errors.Is(err, payment.ErrTradeNotExist):
 		_, err = r.store.CloseOrder(ctx, o.OrderNo, "expired; Alipay has no trade")
@@ -116,4 +118,18 @@ func (r *Reconciler) order(ctx context.Context, o *models.Order) error {
 	// will not take a payment for this trade any more.
 	_, err = r.store.CloseOrder(ctx, o.OrderNo, "expired; Alipay says "+string(tr.TradeStatus))
 	return err
+}
+
+// event adds the query and its answer to the order's timeline.
+func (r *Reconciler) event(ctx context.Context, orderNo string, tr *payment.Trade, err error) {
+	detail := "single_trade_query: "
+	switch {
+	case err != nil:
+		detail += err.Error()
+	default:
+		detail += string(tr.TradeStatus)
+	}
+	if err := r.store.RecordEvent(ctx, orderNo, models.KindQueried, "reconciler", detail, false); err != nil {
+		r.log.Error("reconcile: order event", "order_no", orderNo, "err", err)
+	}
 }

@@ -9,10 +9,11 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"path"
 	"strings"
 )
 
-//go:embed layout.html pages/*.html
+//go:embed layout.html pages/*.html admin/layout.html admin/pages/*.html
 var files embed.FS
 
 //go:embed locales/*.json
@@ -35,23 +36,34 @@ type Set struct {
 	pages map[string]*template.Template
 }
 
-// Parse parses every page with the layout. funcs is the (static) function
-// map the templates use.
+// Parse parses every page with its layout: the shop's pages (pages/*.html,
+// named "home", "cart"…) with layout.html, and the merchant admin's
+// (admin/pages/*.html, named "admin/orders"…) with admin/layout.html.
+// funcs is the (static) function map the templates use.
 func Parse(funcs template.FuncMap) (*Set, error) {
-	names, err := fs.Glob(files, "pages/*.html")
-	if err != nil {
-		return nil, err
-	}
 	s := &Set{pages: map[string]*template.Template{}}
-	for _, n := range names {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "layout.html", n)
+	for _, set := range []struct{ layout, glob, prefix string }{
+		{"layout.html", "pages/*.html", ""},
+		{"admin/layout.html", "admin/pages/*.html", "admin/"},
+	} {
+		names, err := fs.Glob(files, set.glob)
 		if err != nil {
-			return nil, fmt.Errorf("views: %s: %w", n, err)
+			return nil, err
 		}
-		s.pages[strings.TrimSuffix(strings.TrimPrefix(n, "pages/"), ".html")] = t
+		for _, n := range names {
+			t, err := template.New(path.Base(set.layout)).Funcs(funcs).ParseFS(files, set.layout, n)
+			if err != nil {
+				return nil, fmt.Errorf("views: %s: %w", n, err)
+			}
+			s.pages[set.prefix+strings.TrimSuffix(path.Base(n), ".html")] = t
+		}
 	}
 	return s, nil
 }
+
+// Templates returns the embedded template files, for tests that check
+// every message key a template uses.
+func Templates() fs.FS { return files }
 
 // Render executes the named page with data.
 func (s *Set) Render(w io.Writer, page string, data any) error {

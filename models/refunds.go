@@ -1,0 +1,219 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// RefundStatus is where a refund stands.
+type RefundStatus string
+
+// The refund states. A pending refund has its out_return_no stored and
+// its amount reserved; sending it again (same out_return_no) is the same
+// refund to Alipay, never a second one.
+const (
+	RefundPending   RefundStatus = "pending"
+	RefundSucceeded RefundStatus = "succeeded"
+	RefundFailed    RefundStatus = "failed"
+)
+
+// Refund is money given back for a paid order through forex_refund.
+type Refund struct {
+	ID           uint
+	OrderID      uint
+	OutReturnNo  string
+	AmountMinor  int64
+	Currency     string
+	Reason       string
+	Restock      bool // return the order's items to stock when refunds reach the paid total
+	Status       RefundStatus
+	ErrorCode    string
+	ErrorMessage string
+	CreatedBy    string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Errors of refunds.
+var (
+	// ErrRefundExceeds: the amount is more than what is left to refund.
+	ErrRefundExceeds = errors.New("more than what is left to refund")
+)
+
+// lockOrder takes the order's row for the rest of the transaction. On
+// SQLite the immediate transaction already holds the database's write
+// lock; the statement is a harmless read there.
+func lockOrder(tx *gorm.DB, orderNo string) (*Order, error) {
+	var o Order
+	if err := tx.Where("order_no = ?", orderNo).Take(&o).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &o, nil
+}
+
+// refundable returns what is left to refund of o: its total less the
+// refunds that succeeded or are still pending.
+func refundable(tx *gorm.DB, o *Order) (int64, error) {
+	var reserved int64
+	err := tx.Model(&Refund{}).Select("COALESCE(SUM(amount_minor), 0)").
+		Where("order_id = ? AND status <> ?", o.ID, RefundFailed).Scan(&reserved).Error
+	if err != nil {
+		return 0, err
+	}
+	return o.TotalMinor - reserved, nil
+}
+
+// StartRefund reserves a refund of amount for the paid order orderNo and
+// stores it, with its out_return_no, before anything is sent to Alipay: a
+// retry after a crash or a timeout sends the same out_return_no. Refunds
+// started together cannot exceed the paid total: the reservation is made
+// in the order's write transaction.
+func (db *DB) StartRefund(ctx context.Context, orderNo string, amount int64, reason string, restock bool, a AuditEntry) (*Refund, error) {
+	var r *Refund
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		o, err := lockOrder(tx, orderNo)
+		if err != nil {
+			return err
+		}
+		if o.Status != StatusPaid {
+			return fmt.Errorf("refund of a %s order: %w", o.Status, ErrState)
+		}
+		left, err := refundable(tx, o)
+		if err != nil {
+			return err
+		}
+		if amount <= 0 {
+			return fmt.Errorf("refund amount %d: %w", amount, ErrInvalid)
+		}
+		if amount > left {
+			return fmt.Errorf("%d asked, %d left: %w", amount, left, ErrRefundExceeds)
+		}
+		var n int64
+		if err := tx.Model(&Refund{}).Where("order_id = ?", o.ID).Count(&n).Error; err != nil {
+			return err
+		}
+		now := tx.NowFunc()
+		r = &Refund{OrderID: o.ID, OutReturnNo: fmt.Sprintf("%sR%02d", o.OrderNo, n+1), AmountMinor: amount,
+			Currency: o.Currency, Reason: clip(reason, 100), Restock: restock, Status: RefundPending,
+			CreatedBy: a.Staff, CreatedAt: now, UpdatedAt: now}
+		if err := tx.Create(r).Error; err != nil {
+			return fmt.Errorf("insert refund: %w", err)
+		}
+		if err := recordEvent(tx, o.ID, KindRefund, a.Staff, fmt.Sprintf("Refund %s of %d asked for: %s", r.OutReturnNo, amount, reason)); err != nil {
+			return err
+		}
+		a.Target, a.Detail = o.OrderNo, fmt.Sprintf("refund %s of %d %s (restock: %t): %s", r.OutReturnNo, amount, o.Currency, restock, reason)
+		return audit(tx, a)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start refund of %s: %w", orderNo, err)
+	}
+	return r, nil
+}
+
+// RefundByNo returns the refund with the given out_return_no.
+func (db *DB) RefundByNo(ctx context.Context, outReturnNo string) (*Refund, error) {
+	var r Refund
+	if err := db.gorm.WithContext(ctx).Where("out_return_no = ?", outReturnNo).Take(&r).Error; err != nil {
+		return nil, fmt.Errorf("refund %s: %w", outReturnNo, notFound(err))
+	}
+	return &r, nil
+}
+
+// RefundsOf returns an order's refunds, oldest first.
+func (db *DB) RefundsOf(ctx context.Context, orderID uint) ([]Refund, error) {
+	var rs []Refund
+	if err := db.gorm.WithContext(ctx).Where("order_id = ?", orderID).Order("id").Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("refunds of order %d: %w", orderID, err)
+	}
+	return rs, nil
+}
+
+// FinishRefund records Alipay's final answer about a pending refund. A
+// success adds the amount to the order's refunded total, makes the order
+// refunded when that reaches the paid total, and then returns the items
+// to stock if the merchant asked. A failure releases the amount. An
+// answer for a refund that is no longer pending changes nothing.
+func (db *DB) FinishRefund(ctx context.Context, outReturnNo string, ok bool, code, message string) (*Refund, error) {
+	var r Refund
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("out_return_no = ?", outReturnNo).Take(&r).Error; err != nil {
+			return notFound(err)
+		}
+		if r.Status != RefundPending {
+			return nil
+		}
+		var o Order
+		if err := tx.Take(&o, r.OrderID).Error; err != nil {
+			return err
+		}
+		now := tx.NowFunc()
+		status := RefundFailed
+		if ok {
+			status = RefundSucceeded
+		}
+		res := tx.Model(&Refund{}).Where("id = ? AND status = ?", r.ID, RefundPending).Updates(map[string]any{
+			"status": status, "error_code": clip(code, 64), "error_message": clip(message, 500), "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return nil
+		}
+		r.Status, r.ErrorCode, r.ErrorMessage = status, code, message
+		if !ok {
+			return recordEvent(tx, o.ID, KindRefund, "alipay", fmt.Sprintf("Refund %s failed: %s %s", r.OutReturnNo, code, message))
+		}
+		if err := recordEvent(tx, o.ID, KindRefund, "alipay", fmt.Sprintf("Refund %s of %d succeeded.", r.OutReturnNo, r.AmountMinor)); err != nil {
+			return err
+		}
+		return applyRefund(tx, &o, &r, now)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("finish refund %s: %w", outReturnNo, err)
+	}
+	return &r, nil
+}
+
+// applyRefund adds a succeeded refund to its order.
+func applyRefund(tx *gorm.DB, o *Order, r *Refund, now time.Time) error {
+	res := tx.Model(&Order{}).Where("id = ? AND refunded_minor + ? <= total_minor", o.ID, r.AmountMinor).
+		Updates(map[string]any{"refunded_minor": gorm.Expr("refunded_minor + ?", r.AmountMinor), "updated_at": now})
+	if res.Error != nil {
+		return fmt.Errorf("add refund to order: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("refund %s would exceed order %s's total: %w", r.OutReturnNo, o.OrderNo, ErrRefundExceeds)
+	}
+	if o.RefundedMinor+r.AmountMinor < o.TotalMinor {
+		return nil
+	}
+	if err := tx.Model(&Order{}).Where("id = ? AND status = ?", o.ID, StatusPaid).
+		Updates(map[string]any{"status": StatusRefunded, "updated_at": now}).Error; err != nil {
+		return fmt.Errorf("mark refunded: %w", err)
+	}
+	var restock int64
+	if err := tx.Model(&Refund{}).Where("order_id = ? AND status = ? AND restock", o.ID, RefundSucceeded).Count(&restock).Error; err != nil {
+		return err
+	}
+	if restock == 0 || o.RestockedAt != nil {
+		return nil
+	}
+	var lines []OrderLine
+	if err := tx.Where("order_id = ?", o.ID).Order("product_id").Find(&lines).Error; err != nil {
+		return err
+	}
+	for _, l := range lines {
+		if err := tx.Exec("UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?", l.Quantity, now, l.ProductID).Error; err != nil {
+			return fmt.Errorf("restock product %d: %w", l.ProductID, err)
+		}
+	}
+	if err := tx.Model(&Order{}).Where("id = ?", o.ID).Update("restocked_at", now).Error; err != nil {
+		return err
+	}
+	return recordEvent(tx, o.ID, KindRestocked, r.CreatedBy, "The items went back to stock.")
+}
