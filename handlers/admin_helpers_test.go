@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"net/url"
-	"testing"
 
 	"github.com/stretchr/testify/require"
 
@@ -51,6 +50,3 @@ func (a *adminBrowser) postForm(path string, form url.Values) *response {
 	form.Set("csrf_token", a.csrf)
 	return a.post(path, form)
 }
-
-// testingT is for helpers that take a test: the harness's.
-var _ testing.TB = (*testing.T)(nil)
