@@ -58,6 +58,10 @@ type config struct {
 	// generated names the secrets the shop generated itself (rather than
 	// read from the environment), with the file they are kept in.
 	generated map[string]string
+	// passwordCost is bcrypt's cost for staff passwords; 0 is the
+	// default. Only tests change it: under the race detector the default
+	// costs seconds per hash.
+	passwordCost int
 	// warnings are settings that are allowed but unwise, each with its
 	// fix; serve logs them at start.
 	warnings []string

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // testShop is the whole application (shop and mounted sandbox) on a real
@@ -49,6 +50,7 @@ func startShop(t *testing.T, env map[string]string) *testShop {
 	}
 	cfg, err := loadConfig(nil, func(k string) string { return vars[k] }, io.Discard)
 	require.NoError(t, err)
+	cfg.passwordCost = bcrypt.MinCost
 	a, err := newApp(context.Background(), cfg, newLogger(io.Discard, "error"))
 	require.NoError(t, err)
 	srv.Config.Handler = a.handler

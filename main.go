@@ -7,6 +7,8 @@
 //	shop alipay sign        sign parameters read on stdin
 //	shop alipay verify      verify signed parameters read on stdin
 //	shop alipay keygen      write a new RSA key pair
+//	shop admin add-user     create a staff account (password on stdin)
+//	shop admin set-password set a staff account's password (on stdin)
 package main
 
 import (
@@ -26,10 +28,16 @@ Commands:
   alipay sign      sign parameters read on stdin; print the pre-sign string and the sign
   alipay verify    verify signed parameters read on stdin; print valid or invalid: <reason>
   alipay keygen    write a new RSA key pair for Alipay
+  admin add-user NAME
+                   create the staff account NAME for /admin (password: first line of stdin)
+  admin set-password NAME
+                   set the password of the staff account NAME (first line of stdin)
+                   and sign it out everywhere
   help             show this help
 
-Configuration comes from the environment (ADDR, BASE_URL, DB_PATH, ALIPAY_*).
-Run "shop alipay --help" for the signature debugger.
+Configuration comes from the environment (ADDR, BASE_URL, DB_PATH, ADMIN_PASSWORD, ALIPAY_*).
+Run "shop alipay --help" for the signature debugger, "shop admin --help" for
+staff accounts.
 `
 
 func main() {
@@ -53,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, args[1:], getenv, stdout)
 	case cmd == "alipay":
 		return alipay(args[1:], getenv, stdin, stdout)
+	case cmd == "admin":
+		return admin(ctx, args[1:], getenv, stdin, stdout)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err

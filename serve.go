@@ -74,6 +74,9 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 }
 
 func (a *app) wire(ctx context.Context, client *payment.Client, cr *credentials) error {
+	if err := bootstrapAdmin(ctx, a.db, a.cfg.AdminPassword, a.cfg.passwordCost, a.log); err != nil {
+		return err
+	}
 	cur := string(a.cfg.Currency)
 	if err := a.db.SeedCatalog(ctx, cur, a.cfg.Currency.Exponent()); err != nil {
 		return err
@@ -96,7 +99,7 @@ func (a *app) wire(ctx context.Context, client *payment.Client, cr *credentials)
 		Store: a.db, Alipay: client, Settler: settler, Admin: a.db, Logger: a.log, BaseURL: a.cfg.BaseURL,
 		Currency: a.cfg.Currency, Timeout: a.cfg.Timeout, SendTimeoutRule: a.cfg.SendTimeoutRule,
 		TrustedProxies: a.cfg.TrustedProxies,
-		SessionKeys:    cr.SessionKeys,
+		SessionKeys:    cr.SessionKeys, PasswordCost: a.cfg.passwordCost,
 	}
 	if a.cfg.Sandbox() {
 		// The sandbox keeps its tables in the same file through a handle

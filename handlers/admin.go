@@ -26,6 +26,7 @@ type AdminStore interface {
 	FailedLogins(ctx context.Context, client, name string, since time.Time) (byClient, byName int64, err error)
 	Audit(ctx context.Context, e models.AuditEntry) error
 	AuditLog(ctx context.Context, page, perPage int) ([]models.AuditEntry, int64, error)
+	PruneLogins(ctx context.Context, before time.Time) error
 	// (more for sign-in go here)
 
 	// Reading: the dashboard, the order list and export, notifications.

@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 
 	"shop/models"
 )
@@ -24,7 +25,7 @@ type adminBrowser struct {
 // needed and signs a new browser in as it.
 func (h *harness) staff(name string) *adminBrowser {
 	h.t.Helper()
-	hash, err := models.HashPassword("correct horse battery")
+	hash, err := models.HashPassword("correct horse battery", bcrypt.MinCost)
 	require.NoError(h.t, err)
 	ctx := h.t.Context()
 	if _, err := h.db.StaffByName(ctx, name); err != nil {

@@ -3,7 +3,9 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -20,6 +22,7 @@ var (
 	errInvalidJSON  = errors.New("malformed JSON body")
 	errTooLarge     = errors.New("request body too large")
 	errTooMany      = errors.New("too many requests")
+	errLocked       = errors.New("account locked for new browsers") // too many failed sign-ins
 	errCrossOrigin  = errors.New("cross-origin request")
 	errNoMethod     = errors.New("method not allowed")
 	errBadReturn    = errors.New("unverifiable return from Alipay")
@@ -83,6 +86,7 @@ var errorKinds = []errorKind{
 	{errInvalidJSON, http.StatusBadRequest, "invalid_json", "error.badrequest"},
 	{errBadReturn, http.StatusBadRequest, "bad_return", "error.return"},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "too_large", "error.toolarge"},
+	{errLocked, http.StatusTooManyRequests, "locked", "auth.locked"},
 	{errTooMany, http.StatusTooManyRequests, "rate_limited", "error.toomany"},
 	{errCrossOrigin, http.StatusForbidden, "cross_origin", "error.forbidden"},
 	{errNoMethod, http.StatusMethodNotAllowed, "method_not_allowed", "error.badrequest"},
@@ -128,6 +132,13 @@ func (s *Server) fail(c *gin.Context, err error) {
 	}
 	p := errorPage{page: s.newPage(c, "error.title"), Status: k.status}
 	p.Message = message(p.Lang, k.msgKey)
+	// A page has no form fields to mark: the error page says what is wrong.
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		for _, f := range slices.Sorted(maps.Keys(ve.Fields)) {
+			p.Message += " " + message(p.Lang, ve.Fields[f])
+		}
+	}
 	s.render(c, k.status, "error", p)
 	c.Abort()
 }

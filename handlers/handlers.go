@@ -83,6 +83,9 @@ type Config struct {
 	// authentication key and a 32-byte encryption key; the first pair signs
 	// new cookies, later pairs still read old ones (key rotation).
 	SessionKeys [][]byte
+	// PasswordCost is bcrypt's cost for staff passwords; 0 is
+	// models.DefaultPasswordCost.
+	PasswordCost int
 	// Sandbox, when set, is the local Alipay gateway, mounted at /sandbox.
 	Sandbox http.Handler
 	// Now is the clock; nil means time.Now.
@@ -104,6 +107,7 @@ type Server struct {
 	sendTimeout    bool
 	health         health
 	trustedProxies []string
+	passwordCost   int
 	sessions       *sessions.CookieStore
 	secure         bool
 	sandbox        http.Handler
@@ -140,7 +144,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		store: cfg.Store, alipay: cfg.Alipay, settler: cfg.Settler, admin: cfg.Admin, loc: cfg.Location, log: cfg.Logger,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), currency: cfg.Currency, timeout: cfg.Timeout,
-		timeoutDur: time.Duration(secs) * time.Second, sendTimeout: cfg.SendTimeoutRule, trustedProxies: cfg.TrustedProxies,
+		timeoutDur: time.Duration(secs) * time.Second, sendTimeout: cfg.SendTimeoutRule, trustedProxies: cfg.TrustedProxies, passwordCost: cfg.PasswordCost,
 		secure: u.Scheme == "https", sandbox: cfg.Sandbox, views: v, limiter: newIPLimiter(), now: cfg.Now,
 	}
 	if s.log == nil {

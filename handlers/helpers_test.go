@@ -21,6 +21,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 
 	"shop/models"
 	"shop/payment"
@@ -233,6 +234,7 @@ func newHarness(t testing.TB, opts options) *harness {
 	h.cfg = Config{
 		Store: db, Alipay: client, Settler: h.settler, Admin: db, Logger: log, BaseURL: base, Currency: "USD", Timeout: testTimeout,
 		SessionKeys: [][]byte{bytes.Repeat([]byte("k"), 32), bytes.Repeat([]byte("e"), 32)}, Now: h.clock.Now,
+		PasswordCost: bcrypt.MinCost,
 	}
 	srv, err := New(h.cfg)
 	require.NoError(t, err)

@@ -32,7 +32,10 @@ func (Staff) TableName() string { return "staff" }
 const (
 	MinPasswordLen = 12
 	MaxPasswordLen = 72
-	bcryptCost     = 12
+	// DefaultPasswordCost is bcrypt's work factor for staff passwords
+	// (about a quarter of a second per hash on a current core).
+	DefaultPasswordCost = 12
+	bcryptCost          = DefaultPasswordCost
 )
 
 // ErrPassword is wrapped when a password breaks the rules.
@@ -41,12 +44,17 @@ var ErrPassword = fmt.Errorf("a password must be %d to %d bytes", MinPasswordLen
 // ErrStaffName is wrapped when an account name is not acceptable.
 var ErrStaffName = errors.New("an account name is 1 to 64 letters, digits, dots, dashes or underscores")
 
-// HashPassword checks password against the rules and hashes it with bcrypt.
-func HashPassword(password string) (string, error) {
+// HashPassword checks password against the rules and hashes it with bcrypt
+// at cost (0 means DefaultPasswordCost). Tests pass bcrypt.MinCost: under
+// the race detector the default costs seconds per hash.
+func HashPassword(password string, cost int) (string, error) {
 	if len(password) < MinPasswordLen || len(password) > MaxPasswordLen || !utf8.ValidString(password) {
 		return "", ErrPassword
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	if cost == 0 {
+		cost = DefaultPasswordCost
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -58,16 +66,26 @@ func CheckPassword(hash, password string) bool {
 	return len(password) <= MaxPasswordLen && bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
 }
 
-// dummyHash is compared against when an account does not exist, so that
-// a sign-in takes as long whether or not the name is right.
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("not a password of anyone's"), bcryptCost)
-	return h
-})
+// dummyHashes holds, per bcrypt cost, a hash compared against when an
+// account does not exist, so that a sign-in takes as long whether or not
+// the name is right.
+var dummyHashes sync.Map // cost -> []byte
 
-// SpendPasswordCheck costs what CheckPassword costs, for unknown names.
-func SpendPasswordCheck(password string) {
-	_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+// SpendPasswordCheck costs what CheckPassword of a hash made at cost (0:
+// DefaultPasswordCost) costs, for names that have no account.
+func SpendPasswordCheck(password string, cost int) {
+	if cost == 0 {
+		cost = DefaultPasswordCost
+	}
+	h, ok := dummyHashes.Load(cost)
+	if !ok {
+		made, err := bcrypt.GenerateFromPassword([]byte("not a password of anyone's"), cost)
+		if err != nil {
+			return
+		}
+		h, _ = dummyHashes.LoadOrStore(cost, made)
+	}
+	_ = bcrypt.CompareHashAndPassword(h.([]byte), []byte(password))
 }
 
 func validStaffName(name string) bool {
