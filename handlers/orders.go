@@ -22,13 +22,16 @@ type publicOrder struct {
 	Total string `json:"-"`
 	// UnderReview: a payment for this order needs a person.
 	UnderReview bool `json:"-"`
+	// Shipped: handed to a carrier (who and the tracking number are the
+	// owner's to see).
+	Shipped bool `json:"-"`
 }
 
 func newPublicOrder(o *models.Order) publicOrder {
 	v := publicOrder{OrderNo: o.OrderNo, Status: o.Status, Currency: o.Currency,
 		TotalFee:    payment.Amount{Minor: o.TotalMinor, Currency: payment.Currency(o.Currency)}.String(),
 		Total:       formatPrice(o.TotalMinor, payment.Currency(o.Currency)),
-		UnderReview: o.Flagged}
+		UnderReview: o.Flagged, Shipped: o.ShippedAt != nil}
 	if o.TradeNo != nil {
 		v.TradeNo = *o.TradeNo
 	}
@@ -38,6 +41,12 @@ func newPublicOrder(o *models.Order) publicOrder {
 // orderContact is what only the order's owner sees: who and where to deliver.
 type orderContact struct {
 	Name, Phone, Email, Address string
+}
+
+// shipmentView is the fulfilment the owner sees: when, who carries it,
+// and the number to track it with.
+type shipmentView struct {
+	Date, Carrier, TrackingNo string
 }
 
 // lineView is an order line as the order page shows it.
@@ -54,6 +63,7 @@ type orderPage struct {
 	StatusText string
 	Lines      []lineView    // the owner's view only
 	Contact    *orderContact // the owner's view only
+	Shipment   *shipmentView // the owner's view only, once shipped
 	Confirming bool          // back from a successful payment, waiting for the notification
 	Waited     bool          // refreshed long enough: stop refreshing, explain
 	CanPay     bool
@@ -99,6 +109,9 @@ func (s *Server) orderPage(c *gin.Context, pub publicOrder, owned *models.Order)
 			Unit: formatPrice(l.UnitMinor, cur), Total: formatPrice(l.TotalMinor(), cur)})
 	}
 	p.Contact = &orderContact{Name: owned.Name, Phone: owned.Phone, Email: owned.Email, Address: owned.Address}
+	if owned.ShippedAt != nil {
+		p.Shipment = &shipmentView{Date: owned.ShippedAt.In(s.loc).Format("2006-01-02"), Carrier: owned.Carrier, TrackingNo: owned.TrackingNo}
+	}
 	pending := owned.Status == models.StatusPending
 	p.Confirming = pending && c.Query("confirming") == "1"
 	p.CanPay = pending && !p.Confirming && s.now().Before(owned.ExpiresAt)

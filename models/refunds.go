@@ -67,7 +67,24 @@ func refundable(tx *gorm.DB, o *Order) (int64, error) {
 	return o.TotalMinor - reserved, nil
 }
 
-// StartRefund reserves a refund of amount for the paid order orderNo and
+// paidAfterClose reports whether o is closed and a verified payment for it
+// arrived afterwards (a notification or query answer with the verdict
+// after_close). Such a payment passed the amount and currency checks, so
+// it is for the order's total.
+func paidAfterClose(tx *gorm.DB, o *Order) (bool, error) {
+	if o.Status != StatusClosed {
+		return false, nil
+	}
+	var n int64
+	err := tx.Model(&Notification{}).Where("order_id = ? AND verdict = ?", o.ID, VerdictAfterClose).Count(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("look up payments after close: %w", err)
+	}
+	return n > 0, nil
+}
+
+// StartRefund reserves a refund of amount for the paid order orderNo (or a
+// closed one that was paid after it closed, without restock) and
 // stores it, with its out_return_no, before anything is sent to Alipay: a
 // retry after a crash or a timeout sends the same out_return_no. Refunds
 // started together cannot exceed the paid total: the reservation is made
@@ -80,7 +97,19 @@ func (db *DB) StartRefund(ctx context.Context, orderNo string, amount int64, rea
 			return err
 		}
 		if o.Status != StatusPaid {
-			return fmt.Errorf("refund of a %s order: %w", o.Status, ErrState)
+			// A payment that arrived after the order closed is the buyer's
+			// money all the same: it can only be given back. The stock
+			// came back when the order closed, so not a second time.
+			late, err := paidAfterClose(tx, o)
+			if err != nil {
+				return err
+			}
+			if !late {
+				return fmt.Errorf("refund of a %s order: %w", o.Status, ErrState)
+			}
+			if restock {
+				return fmt.Errorf("restock a closed order, whose items came back when it closed: %w", ErrInvalid)
+			}
 		}
 		left, err := refundable(tx, o)
 		if err != nil {
