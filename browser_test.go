@@ -25,7 +25,8 @@ import (
 // JavaScript disabled.
 func TestBrowser(t *testing.T) {
 	chromium := chromiumPath(t)
-	shop := startShop(t, nil)
+	const adminPassword = "merchant passphrase 1"
+	shop := startShop(t, map[string]string{"ADMIN_PASSWORD": adminPassword})
 	browser := startBrowser(t, chromium)
 
 	t.Run("journey", func(t *testing.T) {
@@ -91,6 +92,36 @@ func TestBrowser(t *testing.T) {
 
 		do(t, tab, "narrow to 320 px", phone(narrow), chromedp.Reload())
 		checkLayout(t, tab, "order page")
+
+		// The merchant, on a 390 px phone: signs in, finds the paid order
+		// and refunds part of it.
+		admin := newTab(t, browser, 390)
+		do(t, admin, "open the admin", chromedp.Navigate(shop.URL+"/admin"), chromedp.WaitVisible(chromedp.ID("password")))
+		assert.Equal(t, "/admin/login", path(t, admin), "sent to sign in first")
+		do(t, admin, "sign in",
+			chromedp.SendKeys(chromedp.ID("name"), "admin"),
+			chromedp.SendKeys(chromedp.ID("password"), adminPassword),
+			chromedp.Click(chromedp.CSS(`form.form button.primary`)),
+			chromedp.WaitVisible(chromedp.CSS(`svg.chart`)))
+		assert.Equal(t, "/admin", path(t, admin))
+		checkMoneyLayout(t, admin, 390, "admin dashboard")
+		do(t, admin, "search the order", chromedp.Navigate(shop.URL+"/admin/orders"), chromedp.WaitVisible(chromedp.CSS(`input[name=q]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name=q]`), orderNo), chromedp.Submit(chromedp.CSS(`input[name=q]`)),
+			chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/orders/`+orderNo+`"]`)))
+		checkMoneyLayout(t, admin, 390, "admin orders")
+		do(t, admin, "open the order", chromedp.Click(chromedp.CSS(`a[href="/admin/orders/`+orderNo+`"]`)),
+			chromedp.WaitVisible(chromedp.ID("refund-amount")))
+		assert.Equal(t, "Paid", text(t, admin, `[data-testid=order-status]`))
+		do(t, admin, "refund part of it",
+			chromedp.SendKeys(chromedp.ID("refund-amount"), "10.00"),
+			chromedp.SendKeys(chromedp.ID("refund-reason"), "one scarf arrived torn"),
+			chromedp.Click(chromedp.CSS(`#refund button.primary`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=refunds]`)))
+		assert.Equal(t, "US$10.00", text(t, admin, `[data-testid=amount-refunded]`))
+		assert.Equal(t, "US$68.00", text(t, admin, `[data-testid=amount-left]`))
+		assert.Equal(t, "Paid", text(t, admin, `[data-testid=order-status]`), "a partial refund leaves the order paid")
+		checkMoneyLayout(t, admin, 390, "admin order page")
+		screenshot(t, admin, "admin.png", "/tmp/shop-admin.png")
 	})
 
 	t.Run("layout at 320px", func(t *testing.T) {
