@@ -32,8 +32,10 @@ func (f OrderFilter) apply(g *gorm.DB) *gorm.DB {
 		g = g.Where("created_at < ?", f.To.UTC())
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		like := "%" + escapeLike(q) + "%"
-		g = g.Where(`order_no = ? OR trade_no = ? OR name LIKE ? ESCAPE '\' OR phone LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\'`,
+		// LOWER on both sides: SQLite's LIKE ignores case, PostgreSQL's
+		// does not.
+		like := "%" + strings.ToLower(escapeLike(q)) + "%"
+		g = g.Where(`order_no = ? OR trade_no = ? OR LOWER(name) LIKE ? ESCAPE '\' OR LOWER(phone) LIKE ? ESCAPE '\' OR LOWER(email) LIKE ? ESCAPE '\'`,
 			strings.ToUpper(q), q, like, like, like)
 	}
 	if f.Review {
@@ -184,7 +186,7 @@ func (db *DB) Ship(ctx context.Context, orderNo, carrier, trackingNo string, a A
 		return nil, fmt.Errorf("ship %s: carrier and tracking number are 1 to 64 characters: %w", orderNo, ErrInvalid)
 	}
 	var o *Order
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
 		var err error
 		if o, err = lockOrder(tx, orderNo); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Product is an item in the catalog. PriceMinor is in minor units of
@@ -75,7 +76,7 @@ func (db *DB) SeedCatalog(ctx context.Context, currency string, exponent int) er
 			Image: "/assets/img/" + s.slug + ".svg",
 		})
 	}
-	err = db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = db.transaction(ctx, func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&Product{}).Count(&n).Error; err != nil {
 			return err
@@ -83,7 +84,10 @@ func (db *DB) SeedCatalog(ctx context.Context, currency string, exponent int) er
 		if n > 0 {
 			return nil
 		}
-		return tx.Create(&products).Error
+		// Instances starting together on an empty catalog may both get
+		// here: the second one's rows are each a conflict on the slug and
+		// are skipped, so the catalog is seeded once.
+		return tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "slug"}}, DoNothing: true}).Create(&products).Error
 	})
 	if err != nil {
 		return fmt.Errorf("seed catalog: %w", err)

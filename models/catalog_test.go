@@ -2,12 +2,13 @@ package models
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"shop/internal/testdb"
 )
 
 func TestSeedCatalog(t *testing.T) {
@@ -26,7 +27,7 @@ func TestSeedCatalog(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.currency, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := Open(context.Background(), filepath.Join(t.TempDir(), "shop.db"), nil)
+			db, err := Open(context.Background(), testdb.Source(t), nil)
 			require.NoError(t, err)
 			defer db.Close()
 
@@ -71,7 +72,7 @@ func TestSeedCatalogRejectsBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.currency, func(t *testing.T) {
-			db, err := Open(context.Background(), filepath.Join(t.TempDir(), "shop.db"), nil)
+			db, err := Open(context.Background(), testdb.Source(t), nil)
 			require.NoError(t, err)
 			defer db.Close()
 			assert.Error(t, db.SeedCatalog(context.Background(), tt.currency, tt.exponent))

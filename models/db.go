@@ -1,6 +1,15 @@
 // Package models holds the shop's nouns (products, orders, order lines,
 // payment notifications) and every database access. It is a leaf package:
-// it knows SQLite and GORM, but nothing of HTTP or of the Alipay wire format.
+// it knows SQLite, PostgreSQL and GORM, but nothing of HTTP or of the Alipay
+// wire format.
+//
+// One process runs on a SQLite file; several processes share one
+// PostgreSQL database with the same guarantees: every money transition
+// locks its order's row first, stock is taken and given back in product-id
+// order, inserts that may race on a unique key are retried as lookups,
+// transactions that meet a deadlock or a serialization failure are run
+// again, and migrations and background work take locks that every
+// instance sees.
 // Amounts are int64 minor units with an ISO 4217 currency code; formatting
 // them is someone else's job.
 package models
@@ -25,20 +34,29 @@ import (
 // SQLite's busy handler, and keeps per-connection page caches in check.
 const maxOpenConns = 8
 
-// DB is the shop's database: a SQLite file accessed through GORM.
+// DB is the shop's database: a SQLite file or a PostgreSQL database,
+// accessed through GORM.
 type DB struct {
-	gorm *gorm.DB
-	log  *slog.Logger
+	gorm     *gorm.DB
+	log      *slog.Logger
+	postgres bool
+	path     string // the SQLite file; "" on PostgreSQL
 }
 
-// Open opens (creating if needed) the SQLite database at path, applies the
+// Open opens the database at source: a postgres:// (or postgresql://) URL,
+// or else the path of a SQLite file, created if needed. It applies the
 // connection settings every connection needs and runs the migrations.
 // log receives the migrations applied and GORM's warnings and errors; nil
 // discards them.
 //
-// Several processes may start on one file at once: the migrations run
-// under an exclusive lock on path+".lock", so each is applied once.
-func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
+// Several processes may start on one database at once: the migrations
+// run under a lock (an advisory lock on PostgreSQL, a lock file
+// path+".lock" beside a SQLite file), so each is applied once.
+func Open(ctx context.Context, source string, log *slog.Logger) (*DB, error) {
+	if IsPostgres(source) {
+		return openPostgres(ctx, source, log)
+	}
+	path := source
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("open database %s: it is a directory; DB_PATH must name a file", path)
 	}
@@ -49,7 +67,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	db := &DB{gorm: g, log: log}
+	db := &DB{gorm: g, log: log, path: path}
 	err = withFileLock(ctx, path+".lock", func() error { return db.Migrate(ctx) })
 	if err != nil {
 		_ = db.Close()

@@ -9,9 +9,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"shop/internal/testdb"
 )
 
 func TestOpenSetsPragmasOnEveryConnection(t *testing.T) {
+	testdb.SkipOnPostgres(t, "SQLite's pragmas")
 	db := openTestDB(t)
 	sqlDB, err := db.Gorm().DB()
 	require.NoError(t, err)
@@ -44,6 +47,7 @@ func TestOpenSetsPragmasOnEveryConnection(t *testing.T) {
 // write lock when it begins: while it is open, another connection that
 // will not wait (busy_timeout 0) cannot begin a write. Nothing is timed.
 func TestWriteTransactionsAreImmediate(t *testing.T) {
+	testdb.SkipOnPostgres(t, "SQLite's BEGIN IMMEDIATE")
 	tests := []struct {
 		name       string
 		txlock     string
@@ -88,7 +92,7 @@ func TestWriteTransactionsAreImmediate(t *testing.T) {
 }
 
 func TestOpenAgainKeepsDataAndConstraints(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "shop.db")
+	path := testdb.Source(t)
 	db, err := Open(context.Background(), path, nil)
 	require.NoError(t, err)
 	require.NoError(t, db.SeedCatalog(context.Background(), "USD", 2))

@@ -51,7 +51,7 @@ func recordEvent(tx *gorm.DB, orderID uint, kind EventKind, actor, detail string
 // set, a step of the same kind and detail already recorded is not
 // recorded again (a buyer reloading the return page).
 func (db *DB) RecordEvent(ctx context.Context, orderNo string, kind EventKind, actor, detail string, once bool) error {
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
 		var o Order
 		if err := tx.Select("id").Where("order_no = ?", orderNo).Take(&o).Error; err != nil {
 			return notFound(err)

@@ -2,18 +2,19 @@ package models
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"shop/internal/testdb"
 )
 
 // openTestDB opens a fresh database file under t.TempDir() with the USD
 // catalog seeded.
 func openTestDB(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "shop.db"), nil)
+	db, err := Open(context.Background(), testdb.Source(t), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	require.NoError(t, db.SeedCatalog(context.Background(), "USD", 2))

@@ -8,13 +8,15 @@ import (
 	"log/slog"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 // migrations are the shop's schema changes, numbered SQL files applied in
-// order and recorded in the goose_db_version table. A change to the schema
-// is a new file; an applied file is never edited.
+// order and recorded in the goose_db_version table, one directory per
+// database: the same numbers make the same change in each. A change to the
+// schema is a new file in both; an applied file is never edited.
 //
-//go:embed migrations/sqlite/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // migrationTable records which migrations a database has had. The sandbox
@@ -28,12 +30,22 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	fsys, err := fs.Sub(migrations, "migrations/sqlite")
+	dir, dialect := "migrations/sqlite", goose.DialectSQLite3
+	opts := []goose.ProviderOption{goose.WithTableName(migrationTable), goose.WithDisableGlobalRegistry(true)}
+	if db.postgres {
+		dir, dialect = "migrations/postgres", goose.DialectPostgres
+		// Instances starting together wait for each other's migrations.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	fsys, err := fs.Sub(migrations, dir)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, sqlDB, fsys,
-		goose.WithTableName(migrationTable), goose.WithDisableGlobalRegistry(true))
+	p, err := goose.NewProvider(dialect, sqlDB, fsys, opts...)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

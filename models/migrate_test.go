@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"shop/internal/testdb"
 )
 
 // legacyDB is a database written by the shop's first release, whose schema
@@ -31,6 +33,7 @@ func copyFile(t *testing.T, from, to string) {
 }
 
 func TestMigrationsAdoptFirstReleaseDatabase(t *testing.T) {
+	testdb.SkipOnPostgres(t, "the first release ran on SQLite only")
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "shop.db")
 	copyFile(t, legacyDB, path)
@@ -78,7 +81,7 @@ func TestMigrationsAdoptFirstReleaseDatabase(t *testing.T) {
 
 func TestMigrateTwiceIsANoOp(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "shop.db")
+	path := testdb.Source(t)
 	db, err := Open(ctx, path, nil)
 	require.NoError(t, err)
 	require.NoError(t, db.SeedCatalog(ctx, "USD", 2))
@@ -98,7 +101,7 @@ func TestMigrateTwiceIsANoOp(t *testing.T) {
 // together would: the start-up lock lets exactly one apply the migrations.
 func TestConcurrentStarts(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "shop.db")
+	path := testdb.Source(t)
 	const n = 6
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -128,13 +131,14 @@ func TestConcurrentStarts(t *testing.T) {
 }
 
 func TestOpenRefusesADirectory(t *testing.T) {
+	testdb.SkipOnPostgres(t, "DB_PATH names a SQLite file")
 	_, err := Open(context.Background(), t.TempDir(), nil)
 	assert.ErrorContains(t, err, "is a directory")
 }
 
 func TestCheckCatalogCurrency(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "shop.db"), nil)
+	db, err := Open(ctx, testdb.Source(t), nil)
 	require.NoError(t, err)
 	defer db.Close()
 	assert.NoError(t, db.CheckCatalogCurrency(ctx, "EUR"), "an empty catalog suits any currency")

@@ -1,12 +1,14 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -21,7 +23,19 @@ import (
 // The key is looked up before the items are checked: a repeated submit
 // finds its order even after the first one emptied the cart.
 func (db *DB) CreateOrder(ctx context.Context, n NewOrder) (order *Order, created bool, err error) {
-	err = db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	order, created, err = db.createOrder(ctx, n)
+	if err != nil && n.CheckoutKey != "" && errors.Is(err, gorm.ErrDuplicatedKey) {
+		// Another instance inserted an order with the same key between
+		// our lookup and our insert (PostgreSQL; SQLite's single writer
+		// cannot): ours rolled back, stock included, and the lookup now
+		// finds theirs.
+		order, created, err = db.createOrder(ctx, n)
+	}
+	return order, created, err
+}
+
+func (db *DB) createOrder(ctx context.Context, n NewOrder) (order *Order, created bool, err error) {
+	err = db.transaction(ctx, func(tx *gorm.DB) error {
 		if n.CheckoutKey != "" {
 			existing, err := orderByCheckoutKey(tx, n.OwnerID, n.CheckoutKey)
 			if err == nil {
@@ -146,6 +160,10 @@ func checkHeld(tx *gorm.DB, client string, items []Item) error {
 	if client == "" {
 		return nil
 	}
+	// Two instances checking one client's share take turns.
+	if err := lockKey(tx, "held:"+client); err != nil {
+		return fmt.Errorf("units held by client: %w", err)
+	}
 	want := 0
 	for _, it := range items {
 		want += it.Quantity
@@ -178,9 +196,13 @@ func addLine(total, unit int64, qty int) (int64, error) {
 
 // reserveStock takes each line's quantity from stock. The conditional
 // update makes the check and the decrement one statement, so stock can
-// never go negative whatever else runs concurrently.
+// never go negative whatever else runs concurrently. Products are taken in
+// id order, as everywhere stock changes, so that two orders listing the
+// same products in opposite orders cannot deadlock on PostgreSQL.
 func reserveStock(tx *gorm.DB, lines []OrderLine) error {
-	for _, l := range lines {
+	byID := slices.Clone(lines)
+	slices.SortFunc(byID, func(a, b OrderLine) int { return cmp.Compare(a.ProductID, b.ProductID) })
+	for _, l := range byID {
 		res := tx.Exec("UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND stock >= ?",
 			l.Quantity, tx.NowFunc(), l.ProductID, l.Quantity)
 		if res.Error != nil {
@@ -225,7 +247,7 @@ func closeOrder(tx *gorm.DB, orderID uint, reason string) (bool, error) {
 		return false, err
 	}
 	var lines []OrderLine
-	if err := tx.Where("order_id = ?", orderID).Find(&lines).Error; err != nil {
+	if err := tx.Where("order_id = ?", orderID).Order("product_id").Find(&lines).Error; err != nil {
 		return false, fmt.Errorf("close order %d: load lines: %w", orderID, err)
 	}
 	for _, l := range lines {

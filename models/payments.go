@@ -21,7 +21,10 @@ import (
 func (db *DB) ApplyPayment(ctx context.Context, n *Notification, p Payment) (Verdict, *Order, error) {
 	rec := *n
 	var order *Order
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		if _, err := lockOrder(tx, p.OrderNo); err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("lock order: %w", err)
+		}
 		o, err := orderByNo(tx, p.OrderNo)
 		if errors.Is(err, ErrNotFound) {
 			rec.Verdict, rec.OrderID = VerdictUnknownOrder, nil
@@ -188,11 +191,10 @@ func (db *DB) RecordUnapplied(ctx context.Context, n *Notification) error {
 	if rec.Detail == "" {
 		rec.Detail = "The notification failed verification."
 	}
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
 		if rec.OutTradeNo != "" {
-			var o Order
-			err := tx.Select("id").Where("order_no = ?", rec.OutTradeNo).Take(&o).Error
-			if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			o, err := lockOrder(tx, rec.OutTradeNo)
+			if err != nil && !errors.Is(err, ErrNotFound) {
 				return fmt.Errorf("look up order: %w", err)
 			}
 			if err == nil {

@@ -60,12 +60,11 @@ func (db *DB) OrdersByOwner(ctx context.Context, ownerID string, limit int) ([]O
 // no longer pending, so stock is returned at most once.
 func (db *DB) CloseOrder(ctx context.Context, orderNo, reason string) (bool, error) {
 	var closed bool
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var o Order
-		if err := tx.Select("id").Where("order_no = ?", orderNo).Take(&o).Error; err != nil {
-			return notFound(err)
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		o, err := lockOrder(tx, orderNo)
+		if err != nil {
+			return err
 		}
-		var err error
 		closed, err = closeOrder(tx, o.ID, reason)
 		return err
 	})

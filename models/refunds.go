@@ -44,12 +44,13 @@ var (
 	ErrRefundExceeds = errors.New("more than what is left to refund")
 )
 
-// lockOrder takes the order's row for the rest of the transaction. On
-// SQLite the immediate transaction already holds the database's write
-// lock; the statement is a harmless read there.
+// lockOrder reads the order and locks its row for the rest of the
+// transaction (SELECT … FOR UPDATE on PostgreSQL): every money transition
+// starts here, so two instances changing one order take turns. On SQLite
+// the immediate transaction already holds the database's write lock.
 func lockOrder(tx *gorm.DB, orderNo string) (*Order, error) {
 	var o Order
-	if err := tx.Where("order_no = ?", orderNo).Take(&o).Error; err != nil {
+	if err := forUpdate(tx).Where("order_no = ?", orderNo).Take(&o).Error; err != nil {
 		return nil, notFound(err)
 	}
 	return &o, nil
@@ -91,7 +92,7 @@ func paidAfterClose(tx *gorm.DB, o *Order) (bool, error) {
 // in the order's write transaction.
 func (db *DB) StartRefund(ctx context.Context, orderNo string, amount int64, reason string, restock bool, a AuditEntry) (*Refund, error) {
 	var r *Refund
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
 		o, err := lockOrder(tx, orderNo)
 		if err != nil {
 			return err
@@ -169,7 +170,7 @@ func (db *DB) RefundsOf(ctx context.Context, orderID uint) ([]Refund, error) {
 // answer for a refund that is no longer pending changes nothing.
 func (db *DB) FinishRefund(ctx context.Context, outReturnNo string, ok bool, code, message string) (*Refund, error) {
 	var r Refund
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("out_return_no = ?", outReturnNo).Take(&r).Error; err != nil {
 			return notFound(err)
 		}

@@ -41,7 +41,7 @@ func (db *DB) RecordRejects(ctx context.Context, reason string, count int64, at 
 	err := db.gorm.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns: []clause.Column{{Name: "bucket"}, {Name: "reason"}},
 		DoUpdates: clause.Assignments(map[string]any{
-			"count":       clause.Expr{SQL: "count + ?", Vars: []any{count}},
+			"count":       clause.Expr{SQL: "notification_rejects.count + ?", Vars: []any{count}},
 			"last_at":     at,
 			"last_remote": r.LastRemote,
 			"sample":      r.Sample,

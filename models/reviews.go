@@ -89,7 +89,7 @@ func (db *DB) ResolveReview(ctx context.Context, id uint, by, note string, a Aud
 		return nil, fmt.Errorf("resolve review %d: a note is required: %w", id, ErrInvalid)
 	}
 	var r Review
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
 		if err := tx.Take(&r, id).Error; err != nil {
 			return notFound(err)
 		}

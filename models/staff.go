@@ -108,7 +108,7 @@ func (db *DB) SetPassword(ctx context.Context, name, hash string, create bool) (
 	if !validStaffName(name) {
 		return false, ErrStaffName
 	}
-	err = db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = db.transaction(ctx, func(tx *gorm.DB) error {
 		now := tx.NowFunc()
 		var s Staff
 		err := tx.Where("name = ?", name).Take(&s).Error
