@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"shop/payment"
 )
@@ -33,6 +34,8 @@ type config struct {
 	Addr           string
 	BaseURL        string // empty until known: in sandbox mode it follows the port of Addr
 	DBPath         string
+	DatabaseURL    string // postgres://…: the shop's database, instead of the SQLite file DBPath
+	Instances      int    // how many instances run behind the load balancer
 	TrustedProxies []string
 	AdminPassword  string
 	SessionKey     string
@@ -51,7 +54,10 @@ type config struct {
 	SendTimeoutRule bool
 
 	TimeScale float64 // SANDBOX_TIME_SCALE
-	LogLevel  string
+	// ReconcileInterval is how often pending orders past their expiry are
+	// settled with single_trade_query.
+	ReconcileInterval time.Duration
+	LogLevel          string
 
 	// raw holds every variable as read, by name, for the start log.
 	raw map[string]string
@@ -74,6 +80,7 @@ type setting struct {
 	flag   string // the flag mirroring it, if any
 	usage  string
 	secret bool // never logged, only whether it is set
+	redact bool // a URL logged without its password
 }
 
 // settings lists every variable the shop reads.
@@ -81,6 +88,8 @@ var settings = []setting{
 	{env: "ADDR", def: ":8080", flag: "addr", usage: "listen address"},
 	{env: "BASE_URL", flag: "base-url", usage: "public base URL; notify_url and return_url are built from it"},
 	{env: "DB_PATH", def: "shop.db", flag: "db", usage: "SQLite file"},
+	{env: "DATABASE_URL", redact: true},
+	{env: "INSTANCES", def: "1"},
 	{env: "TRUSTED_PROXIES", usage: "comma-separated CIDRs of proxies whose X-Forwarded-For is believed"},
 	{env: "ADMIN_PASSWORD", secret: true},
 	{env: "SESSION_KEY", secret: true},
@@ -95,6 +104,7 @@ var settings = []setting{
 	{env: "ALIPAY_TIMEOUT", def: "30m"},
 	{env: "ALIPAY_SEND_TIMEOUT_RULE", def: "false"},
 	{env: "SANDBOX_TIME_SCALE", def: "1"},
+	{env: "RECONCILE_INTERVAL", def: "1m"},
 	{env: "LOG_LEVEL", def: "info"},
 }
 
@@ -146,7 +156,7 @@ func loadConfig(args []string, getenv func(string) string, out io.Writer) (*conf
 		raw[env] = strings.TrimSpace(*v)
 	}
 	c := &config{
-		Addr: raw["ADDR"], BaseURL: raw["BASE_URL"], DBPath: raw["DB_PATH"],
+		Addr: raw["ADDR"], BaseURL: raw["BASE_URL"], DBPath: raw["DB_PATH"], DatabaseURL: raw["DATABASE_URL"],
 		AdminPassword: raw["ADMIN_PASSWORD"], SessionKey: raw["SESSION_KEY"], Gateway: raw["ALIPAY_GATEWAY"],
 		Partner: raw["ALIPAY_PARTNER"], SignType: payment.SignType(raw["ALIPAY_SIGN_TYPE"]), MD5Key: raw["ALIPAY_MD5_KEY"],
 		PrivateKeyFile: raw["ALIPAY_PRIVATE_KEY_FILE"], PublicKeyFile: raw["ALIPAY_PUBLIC_KEY_FILE"],
@@ -162,6 +172,12 @@ func loadConfig(args []string, getenv func(string) string, out io.Writer) (*conf
 	}
 	if c.TimeScale, err = strconv.ParseFloat(raw["SANDBOX_TIME_SCALE"], 64); err != nil || c.TimeScale <= 0 || c.TimeScale > 1e7 {
 		return nil, fmt.Errorf("SANDBOX_TIME_SCALE must be a positive number")
+	}
+	if c.ReconcileInterval, err = time.ParseDuration(raw["RECONCILE_INTERVAL"]); err != nil || c.ReconcileInterval < time.Second {
+		return nil, fmt.Errorf("RECONCILE_INTERVAL must be a duration of a second or more, like 1m")
+	}
+	if c.Instances, err = strconv.Atoi(raw["INSTANCES"]); err != nil || c.Instances < 1 || c.Instances > 1000 {
+		return nil, fmt.Errorf("INSTANCES must be the number of instances behind the load balancer, 1 or more")
 	}
 	if c.TrustedProxies, err = parseProxies(raw["TRUSTED_PROXIES"]); err != nil {
 		return nil, err
@@ -221,8 +237,25 @@ func (c *config) validate() error {
 	return c.validateAlipay()
 }
 
-// validateStorage checks DB_PATH and SESSION_KEY.
+// validateStorage checks DB_PATH, DATABASE_URL and SESSION_KEY.
 func (c *config) validateStorage() error {
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return fmt.Errorf("DATABASE_URL must be a PostgreSQL URL, like postgres://shop:password@db.internal:5432/shop")
+		}
+		// Several instances share the database: a key generated beside
+		// one instance's files would differ from the next one's.
+		if c.SessionKey == "" {
+			return fmt.Errorf("DATABASE_URL needs SESSION_KEY, the same in every instance (generate one with: openssl rand -hex 64)")
+		}
+		if c.PrivateKeyFile == "" && c.SignType != payment.MD5 {
+			return fmt.Errorf("DATABASE_URL needs ALIPAY_PRIVATE_KEY_FILE, the same key file in every instance (shop alipay keygen writes one)")
+		}
+		if c.SignType == payment.MD5 && c.MD5Key == "" {
+			return fmt.Errorf("DATABASE_URL needs ALIPAY_MD5_KEY, the same in every instance")
+		}
+	}
 	if c.DBPath == "" {
 		return fmt.Errorf("DB_PATH must not be empty")
 	}
@@ -298,6 +331,12 @@ func (c *config) validateAlipay() error {
 		c.warn("ALIPAY_SIGN_TYPE=MD5 with ALIPAY_NOTIFY_VERIFY=false: whoever learns the MD5 key can forge notifications, " +
 			"and seller_id is then the only check that a notification is for you; set ALIPAY_NOTIFY_VERIFY=true, or better, use RSA2")
 	}
+	if loopback {
+		// A gateway on this machine (another instance's sandbox, a local
+		// fake) reaches this shop on loopback too: BASE_URL may be http,
+		// or unset to follow ADDR's port.
+		return nil
+	}
 	if c.BaseURL == "" {
 		return fmt.Errorf("BASE_URL is required with ALIPAY_GATEWAY: it is where Alipay sends notifications, like https://shop.example.com")
 	}
@@ -324,7 +363,7 @@ func hostUnder(host, domain string) bool {
 
 // resolveBaseURL sets BASE_URL, when it was not configured, from the
 // address the server listens on: http://localhost:<port>. Only sandbox
-// mode gets here without one.
+// mode, or a gateway on this machine, gets here without one.
 func (c *config) resolveBaseURL(listening net.Addr) {
 	if c.BaseURL != "" {
 		return
@@ -355,6 +394,12 @@ func (c *config) logValue() []any {
 	for _, s := range settings {
 		v := c.raw[s.env]
 		switch {
+		case s.redact && v != "":
+			if u, err := url.Parse(v); err == nil {
+				v = u.Redacted()
+			} else {
+				v = "(set, unparseable)"
+			}
 		case c.generated[s.env] != "":
 			v = "(generated, in " + c.generated[s.env] + ")"
 		case s.secret:

@@ -8,12 +8,16 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"shop/internal/testdb"
+	"shop/payment"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -45,6 +49,17 @@ func startShop(t *testing.T, env map[string]string) *testShop {
 	base := "http://" + srv.Listener.Addr().String()
 	dir := t.TempDir()
 	vars := map[string]string{"BASE_URL": base, "DB_PATH": filepath.Join(dir, "shop.db"), "LOG_LEVEL": "warn"}
+	if testdb.Postgres() {
+		// The shop's data in a schema of its own; the sandbox stays in
+		// DB_PATH. PostgreSQL asks for the keys every instance must share.
+		vars["DATABASE_URL"] = testdb.Source(t)
+		vars["SESSION_KEY"] = strings.Repeat("5e", 64)
+		vars["ALIPAY_GATEWAY"] = "sandbox"
+		vars["ALIPAY_PRIVATE_KEY_FILE"] = sharedKeyFile(t)
+		if env["ALIPAY_SIGN_TYPE"] == "MD5" {
+			vars["ALIPAY_MD5_KEY"] = "q8x1t0d2k9w7e3r4t5y6u7i8o9p0a1s2"
+		}
+	}
 	for k, v := range env {
 		vars[k] = v
 	}
@@ -69,6 +84,23 @@ func startShop(t *testing.T, env map[string]string) *testShop {
 		require.NoError(t, a.Close())
 	})
 	return &testShop{URL: base, app: a, http: newClient(t)}
+}
+
+// sharedKey is a merchant RSA key made once per test binary, for the
+// configurations (PostgreSQL, several instances) that need key files.
+var sharedKey = sync.OnceValues(func() ([]byte, error) {
+	priv, _, err := payment.GenerateKey(2048)
+	return priv, err
+})
+
+// sharedKeyFile writes sharedKey to a file of the test's.
+func sharedKeyFile(t testing.TB) string {
+	t.Helper()
+	pem, err := sharedKey()
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "merchant_private_key.pem")
+	require.NoError(t, os.WriteFile(path, pem, 0o600))
+	return path
 }
 
 // shopper is a browser: a cookie jar, no automatic redirects, a user agent.
@@ -276,6 +308,7 @@ func waitDelivered(t *testing.T, shop *testShop, orderNo string) []sandboxNotifi
 type sandboxNotification struct {
 	NotifyID   string `json:"notify_id"`
 	State      string `json:"state"`
+	Body       string `json:"body"`
 	Deliveries []struct {
 		StatusCode int    `json:"status_code"`
 		Body       string `json:"body"`

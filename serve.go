@@ -23,10 +23,6 @@ import (
 	"shop/settle"
 )
 
-// reconcileEvery is how often pending orders past their expiry are
-// settled with single_trade_query.
-const reconcileEvery = time.Minute
-
 // app is the wired shop: its HTTP handler, its background workers and what
 // must be closed at the end. serve runs it; tests run it on httptest.
 type app struct {
@@ -37,7 +33,9 @@ type app struct {
 	sandbox    *sandbox.Sandbox
 	reconciler *reconcile.Reconciler
 	settler    *settle.Settler
-	handler    http.Handler
+	// sandboxLease keeps other instances from running a sandbox too.
+	sandboxLease *models.Lease
+	handler      http.Handler
 }
 
 // newApp opens the database (migrating it), loads or generates keys, and
@@ -61,7 +59,11 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid Alipay configuration: %w", err)
 	}
-	db, err := models.Open(ctx, cfg.DBPath, log)
+	source := cfg.DBPath
+	if cfg.DatabaseURL != "" {
+		source = cfg.DatabaseURL
+	}
+	db, err := models.Open(ctx, source, log)
 	if err != nil {
 		return nil, err
 	}
@@ -94,16 +96,28 @@ func (a *app) wire(ctx context.Context, client *payment.Client, cr *credentials)
 		NotifyVerify: a.cfg.NotifyVerify, Logger: a.log.With("component", "settle")})
 	a.settler = settler
 	a.reconciler = reconcile.New(reconcile.Config{Store: a.db, Alipay: client, Settler: settler,
-		Logger: a.log.With("component", "reconcile")})
+		Logger:   a.log.With("component", "reconcile"),
+		TryLease: func(ctx context.Context) (*models.Lease, error) { return a.db.TryLease(ctx, "reconciler") }})
 	hcfg := handlers.Config{
 		Store: a.db, Alipay: client, Settler: settler, Admin: a.db, Logger: a.log, BaseURL: a.cfg.BaseURL,
-		Currency: a.cfg.Currency, Timeout: a.cfg.Timeout, SendTimeoutRule: a.cfg.SendTimeoutRule,
+		Currency: a.cfg.Currency, Timeout: a.cfg.Timeout, SendTimeoutRule: a.cfg.SendTimeoutRule, Instances: a.cfg.Instances,
 		TrustedProxies: a.cfg.TrustedProxies,
 		SessionKeys:    cr.SessionKeys, PasswordCost: a.cfg.passwordCost,
 	}
 	if a.cfg.Sandbox() {
-		// The sandbox keeps its tables in the same file through a handle
-		// of its own, and migrates them itself.
+		// The sandbox runs in one instance only: its notifier and its
+		// trades live in that instance's SQLite file.
+		lease, err := a.db.TryLease(ctx, "sandbox")
+		if err != nil {
+			return err
+		}
+		if lease == nil {
+			return fmt.Errorf("another instance runs the sandbox: only one may; start this one with " +
+				"ALIPAY_GATEWAY=<that instance's BASE_URL>/sandbox/gateway.do and the same keys")
+		}
+		a.sandboxLease = lease
+		// The sandbox keeps its tables in DB_PATH (the shop's own file on
+		// SQLite) through a handle of its own, and migrates them itself.
 		sdb, err := sandbox.OpenSQLite(a.cfg.DBPath)
 		if err != nil {
 			return fmt.Errorf("sandbox database: %w", err)
@@ -132,7 +146,7 @@ func (a *app) wire(ctx context.Context, client *payment.Client, cr *credentials)
 // returns when they have all stopped.
 func (a *app) runWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Go(func() { a.reconciler.Run(ctx, reconcileEvery) })
+	wg.Go(func() { a.reconciler.Run(ctx, a.cfg.ReconcileInterval) })
 	wg.Go(func() { a.settler.Run(ctx) })
 	if a.sandbox != nil {
 		wg.Go(func() {
@@ -147,6 +161,9 @@ func (a *app) runWorkers(ctx context.Context) {
 // Close closes the databases.
 func (a *app) Close() error {
 	var errs []error
+	if a.sandboxLease != nil {
+		a.sandboxLease.Release()
+	}
 	if a.sandboxDB != nil {
 		if sqlDB, err := a.sandboxDB.DB(); err == nil {
 			errs = append(errs, sqlDB.Close())

@@ -40,6 +40,12 @@ func TestConfigErrors(t *testing.T) {
 		{"timeout not allowed", map[string]string{"ALIPAY_TIMEOUT": "7m"}, "ALIPAY_TIMEOUT"},
 		{"notify verify not a bool", map[string]string{"ALIPAY_NOTIFY_VERIFY": "maybe"}, "ALIPAY_NOTIFY_VERIFY"},
 		{"time scale", map[string]string{"SANDBOX_TIME_SCALE": "0"}, "SANDBOX_TIME_SCALE"},
+		{"DATABASE_URL not PostgreSQL", map[string]string{"DATABASE_URL": "mysql://db/shop"}, "DATABASE_URL must be a PostgreSQL URL"},
+		{"DATABASE_URL without SESSION_KEY", map[string]string{"DATABASE_URL": "postgres://shop@db/shop"}, "DATABASE_URL needs SESSION_KEY"},
+		{"DATABASE_URL without a key file", map[string]string{"DATABASE_URL": "postgres://shop@db/shop", "SESSION_KEY": strings.Repeat("ab", 64)},
+			"DATABASE_URL needs ALIPAY_PRIVATE_KEY_FILE"},
+		{"instances", map[string]string{"INSTANCES": "0"}, "INSTANCES"},
+		{"reconcile interval", map[string]string{"RECONCILE_INTERVAL": "10ms"}, "RECONCILE_INTERVAL"},
 		{"trusted proxy not a CIDR", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"}, "TRUSTED_PROXIES"},
 		{"address without a port", map[string]string{"ADDR": "localhost"}, "ADDR"},
 		{"real Alipay without BASE_URL", map[string]string{"ALIPAY_GATEWAY": "https://intlmapi.alipay.com/gateway.do",
@@ -294,4 +300,17 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestDatabaseURLPasswordNeverLogged: the start log shows DATABASE_URL
+// without its password.
+func TestDatabaseURLPasswordNeverLogged(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": "postgres://shop:s3cret-pw@db.internal:5432/shop", "SESSION_KEY": strings.Repeat("ab", 64),
+		"ALIPAY_GATEWAY": "sandbox", "ALIPAY_PRIVATE_KEY_FILE": "k.pem"}
+	c, err := loadConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	require.NoError(t, err)
+	var b bytes.Buffer
+	newLogger(&b, "info").Info("starting", c.logValue()...)
+	assert.Contains(t, b.String(), "database_url=postgres://shop:xxxxx@db.internal:5432/shop")
+	assert.NotContains(t, b.String(), "s3cret")
 }

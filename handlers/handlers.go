@@ -79,6 +79,9 @@ type Config struct {
 	// TrustedProxies are the addresses or CIDRs of the load balancers whose
 	// X-Forwarded-For is believed; empty trusts none.
 	TrustedProxies []string
+	// Instances is how many instances share the load behind the load
+	// balancer; each takes its share of the per-client request limit.
+	Instances int
 	// SessionKeys are the cookie keys: pairs of a 32- or 64-byte
 	// authentication key and a 32-byte encryption key; the first pair signs
 	// new cookies, later pairs still read old ones (key rotation).
@@ -145,7 +148,7 @@ func New(cfg Config) (*Server, error) {
 		store: cfg.Store, alipay: cfg.Alipay, settler: cfg.Settler, admin: cfg.Admin, loc: cfg.Location, log: cfg.Logger,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), currency: cfg.Currency, timeout: cfg.Timeout,
 		timeoutDur: time.Duration(secs) * time.Second, sendTimeout: cfg.SendTimeoutRule, trustedProxies: cfg.TrustedProxies, passwordCost: cfg.PasswordCost,
-		secure: u.Scheme == "https", sandbox: cfg.Sandbox, views: v, limiter: newIPLimiter(), now: cfg.Now,
+		secure: u.Scheme == "https", sandbox: cfg.Sandbox, views: v, limiter: newIPLimiter(cfg.Instances), now: cfg.Now,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"shop/internal/testdb"
 	"shop/models"
 	"shop/payment"
 	"shop/settle"
@@ -219,7 +219,7 @@ func newHarness(t testing.TB, opts options) *harness {
 	h.client = client
 
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h.dbPath = filepath.Join(t.TempDir(), "shop.db")
+	h.dbPath = testdb.Source(t)
 	db, err := models.Open(context.Background(), h.dbPath, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })

@@ -83,15 +83,22 @@ func (s *Server) crossOrigin() gin.HandlerFunc {
 }
 
 // ipLimiter limits order creation per client address, so that nobody can
-// reserve the whole stock with a script.
+// reserve the whole stock with a script. It lives in each instance's
+// memory: with several instances behind a load balancer, each takes its
+// share of the limit (instances), so that together they allow what one
+// would (a burst of 20, then one every 3 s).
 type ipLimiter struct {
 	mu       sync.Mutex
+	every    time.Duration
+	burst    int
 	limiters map[string]*rate.Limiter
 	lastSeen map[string]time.Time
 }
 
-func newIPLimiter() *ipLimiter {
-	return &ipLimiter{limiters: map[string]*rate.Limiter{}, lastSeen: map[string]time.Time{}}
+func newIPLimiter(instances int) *ipLimiter {
+	instances = max(instances, 1)
+	return &ipLimiter{every: 3 * time.Second * time.Duration(instances), burst: max(20/instances, 1),
+		limiters: map[string]*rate.Limiter{}, lastSeen: map[string]time.Time{}}
 }
 
 func (l *ipLimiter) allow(ip string, now time.Time) bool {
@@ -107,7 +114,7 @@ func (l *ipLimiter) allow(ip string, now time.Time) bool {
 	}
 	lim, ok := l.limiters[ip]
 	if !ok {
-		lim = rate.NewLimiter(rate.Every(3*time.Second), 20)
+		lim = rate.NewLimiter(rate.Every(l.every), l.burst)
 		l.limiters[ip] = lim
 	}
 	l.lastSeen[ip] = now

@@ -43,22 +43,28 @@ type Config struct {
 	Store   Store
 	Alipay  Alipay
 	Settler *settle.Settler
-	Logger  *slog.Logger
-	Now     func() time.Time // nil means time.Now
+	// TryLease takes the reconciler's lease (models.DB.TryLease): with
+	// several instances, only the one holding it reconciles, so no order is
+	// queried twice in one interval. nil means this instance always may.
+	TryLease func(ctx context.Context) (*models.Lease, error)
+	Logger   *slog.Logger
+	Now      func() time.Time // nil means time.Now
 }
 
 // Reconciler settles expired pending orders.
 type Reconciler struct {
-	store   Store
-	alipay  Alipay
-	settler *settle.Settler
-	log     *slog.Logger
-	now     func() time.Time
+	tryLease func(ctx context.Context) (*models.Lease, error)
+	store    Store
+	alipay   Alipay
+	settler  *settle.Settler
+	log      *slog.Logger
+	now      func() time.Time
 }
 
 // New returns a Reconciler.
 func New(cfg Config) *Reconciler {
-	r := &Reconciler{store: cfg.Store, alipay: cfg.Alipay, settler: cfg.Settler, log: cfg.Logger, now: cfg.Now}
+	r := &Reconciler{store: cfg.Store, alipay: cfg.Alipay, settler: cfg.Settler, log: cfg.Logger, now: cfg.Now,
+		tryLease: cfg.TryLease}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -68,13 +74,33 @@ func New(cfg Config) *Reconciler {
 	return r
 }
 
-// Run reconciles every interval until ctx is done.
+// Run reconciles every interval until ctx is done, in the one instance
+// that holds the lease; the others try to take it over every interval, so
+// a killed leader is replaced within one.
 func (r *Reconciler) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var lease *models.Lease
+	defer func() {
+		if lease != nil {
+			lease.Release()
+		}
+	}()
 	for {
-		if err := r.Once(ctx); err != nil && ctx.Err() == nil {
-			r.log.Error("reconcile", "err", err)
+		if lease != nil && !lease.Held(ctx) {
+			lease.Release()
+			lease = nil
+		}
+		if lease == nil && r.tryLease != nil {
+			var err error
+			if lease, err = r.tryLease(ctx); err != nil && ctx.Err() == nil {
+				r.log.Error("reconcile: lease", "err", err)
+			}
+		}
+		if lease != nil || r.tryLease == nil {
+			if err := r.Once(ctx); err != nil && ctx.Err() == nil {
+				r.log.Error("reconcile", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
