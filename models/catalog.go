@@ -23,9 +23,47 @@ type Product struct {
 	PriceMinor    int64  `gorm:"not null;check:chk_products_price,price_minor > 0"`
 	Currency      string `gorm:"not null;size:3"`
 	Stock         int    `gorm:"not null;check:chk_products_stock,stock >= 0"`
-	Image         string `gorm:"not null"`
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Image is the seeded catalog's drawing; a product's pictures, when
+	// it has some, are shown instead.
+	Image      string `gorm:"not null"`
+	CategoryID *uint
+	Category   *Category `gorm:"foreignKey:CategoryID"`
+	SortOrder  int       // lower first, then by id
+	Hidden     bool      // not shown and not sold
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Category groups products, with a name in both languages.
+type Category struct {
+	ID        uint
+	Slug      string
+	Name      string
+	NameZH    string
+	SortOrder int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Picture is a picture of a product; Files are its sizes.
+type Picture struct {
+	ID        uint
+	ProductID uint
+	Position  int    // lower first
+	Alt       string // what it shows, for people who cannot see it
+	CreatedAt time.Time
+	Files     []PictureFile
+}
+
+// PictureFile is one size of a picture, served at a URL made of Hash.
+type PictureFile struct {
+	ID          uint
+	PictureID   uint
+	Width       int
+	Height      int
+	ContentType string
+	Hash        string // hex SHA-256 of Data
+	Data        []byte
 }
 
 var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
@@ -106,19 +144,42 @@ func seedScale(exponent int) (int64, error) {
 	return 0, fmt.Errorf("unsupported currency exponent %d", exponent)
 }
 
-// Products returns the whole catalog, ordered by ID.
+// Products returns what the shop sells: the products not hidden, with
+// their categories, in the merchant's order (sort order, then id).
 func (db *DB) Products(ctx context.Context) ([]Product, error) {
 	var ps []Product
-	if err := db.gorm.WithContext(ctx).Order("id").Find(&ps).Error; err != nil {
+	err := db.gorm.WithContext(ctx).Preload("Category").Where("NOT hidden").Order("sort_order, id").Find(&ps).Error
+	if err != nil {
 		return nil, fmt.Errorf("list products: %w", err)
 	}
 	return ps, nil
 }
 
-// ProductBySlug returns the product with the given slug, or ErrNotFound.
+// AllProducts returns the whole catalog, hidden products included, with
+// their categories, in the merchant's order: the admin's list.
+func (db *DB) AllProducts(ctx context.Context) ([]Product, error) {
+	var ps []Product
+	if err := db.gorm.WithContext(ctx).Preload("Category").Order("sort_order, id").Find(&ps).Error; err != nil {
+		return nil, fmt.Errorf("list products: %w", err)
+	}
+	return ps, nil
+}
+
+// Categories returns the categories in the merchant's order.
+func (db *DB) Categories(ctx context.Context) ([]Category, error) {
+	var cs []Category
+	if err := db.gorm.WithContext(ctx).Order("sort_order, id").Find(&cs).Error; err != nil {
+		return nil, fmt.Errorf("list categories: %w", err)
+	}
+	return cs, nil
+}
+
+// ProductBySlug returns the product with the given slug, with its
+// category, or ErrNotFound. Hidden products are returned too: the caller
+// decides who may see them.
 func (db *DB) ProductBySlug(ctx context.Context, slug string) (*Product, error) {
 	var p Product
-	err := db.gorm.WithContext(ctx).Where("slug = ?", slug).Take(&p).Error
+	err := db.gorm.WithContext(ctx).Preload("Category").Where("slug = ?", slug).Take(&p).Error
 	if err != nil {
 		return nil, fmt.Errorf("product %q: %w", slug, notFound(err))
 	}

@@ -64,6 +64,9 @@ type Order struct {
 	// second payment. FlagReason says why.
 	Flagged    bool   `gorm:"not null;index"`
 	FlagReason string `gorm:"not null"`
+	// Lang is the shopper's language at checkout ("en" or "zh"): the order's
+	// pages, e-mails and the subject Alipay shows speak it.
+	Lang string
 	// ClientIP is the address the order came from: the units it holds
 	// count against that client's share of the stock while it is pending.
 	ClientIP string `gorm:"not null"`
@@ -85,6 +88,7 @@ type OrderLine struct {
 	ProductID uint     `gorm:"not null;index"`
 	Product   *Product `gorm:"constraint:OnDelete:RESTRICT"`
 	Name      string   `gorm:"not null"`
+	NameZH    string   // the Chinese name at order time, "" when there was none
 	UnitMinor int64    `gorm:"not null;check:chk_order_lines_unit,unit_minor > 0"`
 	Quantity  int      `gorm:"not null;check:chk_order_lines_quantity,quantity > 0"`
 }
@@ -111,6 +115,8 @@ type NewOrder struct {
 	// ClientIP is the client's address; when set, the order is refused if
 	// that client's pending orders would hold more than MaxHeldUnits.
 	ClientIP string
+	// Lang is the shopper's language ("en" or "zh"; "" means "en").
+	Lang string
 }
 
 // Bounds on what one order and one client can hold, so that an anonymous

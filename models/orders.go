@@ -129,7 +129,10 @@ func buildOrder(tx *gorm.DB, n NewOrder, items []Item) (*Order, error) {
 		OrderNo: newOrderNo(time.Now()), OwnerID: n.OwnerID, Channel: n.Channel,
 		Status: StatusPending, Currency: n.Currency,
 		Name: n.Name, Phone: n.Phone, Email: n.Email, Address: n.Address,
-		ExpiresAt: n.ExpiresAt.UTC(), ClientIP: n.ClientIP,
+		ExpiresAt: n.ExpiresAt.UTC(), ClientIP: n.ClientIP, Lang: n.Lang,
+	}
+	if o.Lang == "" {
+		o.Lang = "en"
 	}
 	if n.CheckoutKey != "" {
 		key := n.CheckoutKey
@@ -143,7 +146,10 @@ func buildOrder(tx *gorm.DB, n NewOrder, items []Item) (*Order, error) {
 		if p.Currency != n.Currency {
 			return nil, fmt.Errorf("%s priced in %s, order in %s: %w", p.Slug, p.Currency, n.Currency, ErrCurrency)
 		}
-		line := OrderLine{ProductID: p.ID, Name: p.Name, UnitMinor: p.PriceMinor, Quantity: it.Quantity}
+		if p.Hidden {
+			return nil, fmt.Errorf("product %d is hidden: %w", it.ProductID, ErrUnknownProduct)
+		}
+		line := OrderLine{ProductID: p.ID, Name: p.Name, NameZH: p.NameZH, UnitMinor: p.PriceMinor, Quantity: it.Quantity}
 		o.TotalMinor, err = addLine(o.TotalMinor, line.UnitMinor, line.Quantity)
 		if err != nil {
 			return nil, err
