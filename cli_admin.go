@@ -119,7 +119,7 @@ func readPassword(stdin io.Reader) (string, error) {
 	}
 	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 	if line == "" {
-		return "", fmt.Errorf("no password on stdin: pipe in one line (%w), e.g. printf '%%s\\n' \"$NEW_PASSWORD\" | shop admin ...", models.ErrPassword)
+		return "", fmt.Errorf("no password on stdin (%w): pipe in one line, as in printf '%%s\\n' \"$NEW_PASSWORD\" | shop admin set-password NAME", models.ErrPassword)
 	}
 	return line, nil
 }

@@ -33,7 +33,7 @@ func TestAdminCommands(t *testing.T) {
 		{"set a password, CRLF and all", second + "\r\nthe second line is not read\n", []string{"set-password", "alice"},
 			"Password of alice changed in $DB; every session of the account was ended.\n", ""},
 		{"set the password of nobody", first, []string{"set-password", "bob"}, "", "no account bob: use shop admin add-user bob"},
-		{"empty stdin", "", []string{"add-user", "bob"}, "", "no password on stdin: pipe in one line (a password must be 12 to 72 bytes)"},
+		{"empty stdin", "", []string{"add-user", "bob"}, "", "no password on stdin (a password must be 12 to 72 bytes): pipe in one line"},
 		{"empty line", "\n" + first, []string{"add-user", "bob"}, "", "no password on stdin"},
 		{"short password", "hunter2\n", []string{"set-password", "alice"}, "", "the password on stdin: a password must be 12 to 72 bytes"},
 		{"long password", strings.Repeat("x", 73), []string{"add-user", "bob"}, "", "a password must be 12 to 72 bytes"},
