@@ -54,6 +54,9 @@ type config struct {
 	SendTimeoutRule bool
 
 	TimeScale float64 // SANDBOX_TIME_SCALE
+	// RefundInterval is the least time the sandbox allows between two
+	// refunds of the merchant (Alipay's is 3 s); 0 turns the rule off.
+	RefundInterval time.Duration
 	// ReconcileInterval is how often pending orders past their expiry are
 	// settled with single_trade_query.
 	ReconcileInterval time.Duration
@@ -104,6 +107,7 @@ var settings = []setting{
 	{env: "ALIPAY_TIMEOUT", def: "30m"},
 	{env: "ALIPAY_SEND_TIMEOUT_RULE", def: "false"},
 	{env: "SANDBOX_TIME_SCALE", def: "1"},
+	{env: "SANDBOX_REFUND_INTERVAL", def: "3s"},
 	{env: "RECONCILE_INTERVAL", def: "1m"},
 	{env: "LOG_LEVEL", def: "info"},
 }
@@ -172,6 +176,9 @@ func loadConfig(args []string, getenv func(string) string, out io.Writer) (*conf
 	}
 	if c.TimeScale, err = strconv.ParseFloat(raw["SANDBOX_TIME_SCALE"], 64); err != nil || c.TimeScale <= 0 || c.TimeScale > 1e7 {
 		return nil, fmt.Errorf("SANDBOX_TIME_SCALE must be a positive number")
+	}
+	if c.RefundInterval, err = time.ParseDuration(raw["SANDBOX_REFUND_INTERVAL"]); err != nil || c.RefundInterval < 0 {
+		return nil, fmt.Errorf("SANDBOX_REFUND_INTERVAL must be a duration, like 3s, or 0 for no limit")
 	}
 	if c.ReconcileInterval, err = time.ParseDuration(raw["RECONCILE_INTERVAL"]); err != nil || c.ReconcileInterval < time.Second {
 		return nil, fmt.Errorf("RECONCILE_INTERVAL must be a duration of a second or more, like 1m")

@@ -126,7 +126,8 @@ func (a *app) wire(ctx context.Context, client *payment.Client, cr *credentials)
 		sb, err := sandbox.New(sandbox.Config{
 			DB: sdb, Prefix: "/sandbox", PublicURL: a.cfg.BaseURL, AlipayKey: cr.SandboxKey,
 			Merchants: []sandbox.Merchant{{Partner: a.cfg.Partner, MD5Key: cr.MD5Key, PublicKey: &cr.PrivateKey.PublicKey}},
-			TimeScale: a.cfg.TimeScale, Logger: a.log.With("component", "sandbox"),
+			TimeScale: a.cfg.TimeScale, RefundInterval: refundInterval(a.cfg.RefundInterval),
+			Logger: a.log.With("component", "sandbox"),
 		})
 		if err != nil {
 			return err
@@ -139,6 +140,15 @@ func (a *app) wire(ctx context.Context, client *payment.Client, cr *credentials)
 	}
 	a.handler = srv.Handler()
 	return nil
+}
+
+// refundInterval is the sandbox's setting for SANDBOX_REFUND_INTERVAL,
+// where 0 means no limit (the sandbox reads 0 as its default).
+func refundInterval(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // runWorkers runs the background work until ctx is done: the reconciler,

@@ -34,6 +34,11 @@ type Config struct {
 	// HTTPClient makes the server calls (query, refund, notify_verify,
 	// rate file). Nil means a client with a 15-second timeout.
 	HTTPClient *http.Client
+
+	// Now is the clock that says which day is today in Beijing, the day
+	// the reconciliation and settlement files may not reach. Nil means
+	// time.Now.
+	Now func() time.Time
 }
 
 // Client speaks the merchant side of the cross-border mapi protocol: it
@@ -45,6 +50,7 @@ type Client struct {
 	signer   Signer
 	verifier Verifier
 	http     *http.Client
+	now      func() time.Time
 }
 
 // NewClient checks cfg and returns a Client. Every configuration mistake
@@ -58,9 +64,12 @@ func NewClient(cfg Config) (*Client, error) {
 	if err := checkPartner("partner", cfg.Partner); err != nil {
 		return nil, fmt.Errorf("payment: partner %q must be 16 digits starting with 2088", cfg.Partner)
 	}
-	c := &Client{gateway: cfg.Gateway, partner: cfg.Partner, http: cfg.HTTPClient}
+	c := &Client{gateway: cfg.Gateway, partner: cfg.Partner, http: cfg.HTTPClient, now: cfg.Now}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: 15 * time.Second}
+	}
+	if c.now == nil {
+		c.now = time.Now
 	}
 	switch cfg.SignType {
 	case MD5:

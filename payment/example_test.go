@@ -205,3 +205,39 @@ func ExampleClient_ParseNotification() {
 	// 12345 TRADE_FINISHED 350.45 USD true
 	// 2024-01-02 02:11:12 +0000 UTC
 }
+
+func ExampleNotificationKind() {
+	c, err := payment.NewClient(payment.Config{
+		Gateway: payment.GatewaySandbox, Partner: examplePartner, SignType: payment.MD5, MD5Key: exampleMD5Key,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The result of an is_sync=N refund, POSTed to the refund's notify_url,
+	// which may be the payments' own.
+	body := []byte("currency=USD&notify_id=0123456789abcdef0123456789abcdef0b&notify_time=2024-01-02+10%3A20%3A00" +
+		"&notify_type=forex_refund_notify&out_return_no=12345R01&out_trade_no=12345&refund_status=REFUND_SUCCESS" +
+		"&return_amount=25.00&sign=8749fea94a09770b5b4efd8502d949d9&sign_type=MD5")
+	contentType := "application/x-www-form-urlencoded; charset=utf-8"
+	kind, err := payment.NotificationKind(body, contentType)
+	if err != nil {
+		log.Fatal(err)
+	}
+	switch kind {
+	case payment.NotifyRefund:
+		n, err := c.ParseRefundNotification(body, contentType)
+		if err != nil {
+			log.Fatal(err)
+		}
+		// Record the refund's outcome once, then answer "success".
+		fmt.Println(kind, n.OutReturnNo, n.Status, n.Status.Succeeded(), n.Amount, n.Amount.Currency)
+	case payment.NotifyTrade:
+		// c.ParseNotification, as above.
+	}
+	// A trade's parser refuses it: a refund's result never pays an order.
+	_, err = c.ParseNotification(body, contentType)
+	fmt.Println(errors.Is(err, payment.ErrNotificationKind))
+	// Output:
+	// refund 12345R01 REFUND_SUCCESS true 25.00 USD
+	// true
+}

@@ -170,3 +170,42 @@ func FuzzParseOrderString(f *testing.F) {
 		_ = o.SortedPreSign()
 	})
 }
+
+// FuzzParseFile checks that the reader of the reconciliation and
+// settlement files never panics, and that every row it returns is whole:
+// a P or R row with an id, a known currency for amount and fee alike, a
+// transaction time and its line number, and that an amount read back from
+// its decimal form is the same number of minor units.
+func FuzzParseFile(f *testing.F) {
+	for _, s := range []string{fileVector, "No balance account data in the period", "", "\n\n",
+		"A|1.00|USD|20240102101112||P||SUCCESS", "A|-0.5|USD|20240102101112||R|0|S|x|||",
+		"A|1|JPY|2024-01-02 10:11:12|20240103000000|P|0|S|", "h|a|c|t|s|type|f|st|r\nA|1.00|USD|20240102101112||P|0|S|"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		rows, err := parseFile(body)
+		if err != nil {
+			require.Nil(t, rows)
+			return
+		}
+		for _, r := range rows {
+			require.NotEmpty(t, r.PartnerTransID)
+			require.Contains(t, []RowType{RowPayment, RowRefund}, r.Type)
+			require.True(t, r.Amount.Currency.Valid())
+			require.Equal(t, r.Amount.Currency, r.Fee.Currency)
+			require.False(t, r.TransactionTime.IsZero())
+			require.Positive(t, r.Line)
+			back, err := parseFileAmount(signedMinor(r.Amount), r.Amount.Currency)
+			require.NoError(t, err)
+			require.Equal(t, r.Amount.Minor, back)
+		}
+	})
+}
+
+// signedMinor writes a possibly negative amount as a plain decimal.
+func signedMinor(a Amount) string {
+	if a.Minor < 0 {
+		return "-" + formatMinor(-a.Minor, a.Currency)
+	}
+	return formatMinor(a.Minor, a.Currency)
+}

@@ -29,12 +29,13 @@ func (c *Client) call(ctx context.Context, p Params, post bool) (body []byte, co
 		// _input_charset goes in the URL only, where the gateway reads it
 		// before decoding the body, and stays signed, as Alipay's Java SDK
 		// does: the gateway verifies over the query and the form merged.
-		u := c.gateway + "?_input_charset=" + url.QueryEscape(signed.Charset())
+		cs := signed.Charset()
+		u := c.gateway + "?_input_charset=" + url.QueryEscape(cs)
 		form := signed.Clone()
 		delete(form, "_input_charset")
-		req, err = http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.encodeIn(cs)))
 		if err == nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset="+strings.ToLower(cs))
 		}
 	} else {
 		req, err = http.NewRequestWithContext(ctx, http.MethodGet, c.gateway+"?"+signed.Encode(), nil)

@@ -133,7 +133,8 @@ func (f *gwFixture) parse(t *testing.T, r *http.Request) (gwSeen, bool) {
 		t.Errorf("fake gateway: body: %v", err)
 		return s, false
 	}
-	if s.Form, err = ParseQuery(body, ""); err != nil {
+	// A POST carries _input_charset in the URL, and its body in that charset.
+	if s.Form, err = ParseQuery(body, s.Query["_input_charset"]); err != nil {
 		t.Errorf("fake gateway: form: %v", err)
 		return s, false
 	}
@@ -300,6 +301,36 @@ func TestCallSignsAndSends(t *testing.T) {
 					assert.Equal(t, http.MethodGet, s.Method)
 					assert.Empty(t, s.Form)
 					assert.Equal(t, s.Params, s.Query)
+				}
+			})
+		}
+	}
+}
+
+// TestCallGBK sends a request declared GBK: its values travel as GBK
+// bytes, in the query or in the body, and the gateway reading them in GBK
+// verifies the signature.
+func TestCallGBK(t *testing.T) {
+	for _, st := range gwSignTypes {
+		for _, post := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s post=%v", st, post), func(t *testing.T) {
+				var raw atomic.Value
+				f := newGW(t, st, func(w http.ResponseWriter, r *http.Request, _ Params) {
+					raw.Store(r.URL.RawQuery)
+					_, _ = io.WriteString(w, "ok")
+				})
+				_, _, err := f.client.call(gwCtx(t), Params{"service": string(ServiceQuery), "out_trade_no": "A-1",
+					"subject": "儿童服装", "_input_charset": "GBK"}, post)
+				require.NoError(t, err)
+				s := f.last(t)
+				assert.NoError(t, s.VerifyErr)
+				assert.Equal(t, "儿童服装", s.Params["subject"])
+				assert.Equal(t, "GBK", s.Params["_input_charset"])
+				if post {
+					assert.Equal(t, "application/x-www-form-urlencoded; charset=gbk", s.ContentType)
+					assert.Equal(t, "_input_charset=GBK", raw.Load())
+				} else {
+					assert.Contains(t, raw.Load(), "subject=%B6%F9%CD%AF%B7%FE%D7%B0", "GBK bytes, not UTF-8")
 				}
 			})
 		}

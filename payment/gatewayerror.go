@@ -40,6 +40,15 @@ var (
 	ErrIllegalPartner = errors.New("payment: Alipay does not know the partner")
 	// ErrIllegalArgument is ILLEGAL_ARGUMENT: a parameter is missing or malformed.
 	ErrIllegalArgument = errors.New("payment: Alipay rejected a parameter")
+	// ErrRefundNotFound is NOT_FOUND, a response_code of
+	// alipay.acquire.refund.query: the trade has no refund of that
+	// out_return_no.
+	ErrRefundNotFound = errors.New("payment: refund does not exist")
+	// ErrAccessForbidden is ACCESS_FORBIDDEN: the partner may not see this.
+	ErrAccessForbidden = errors.New("payment: access forbidden")
+	// ErrQueryFailed is QUERY_FAILED, a response_code of
+	// alipay.acquire.refund.query: Alipay could not answer; ask again later.
+	ErrQueryFailed = errors.New("payment: Alipay could not answer the query")
 )
 
 var codeSentinels = map[string]error{
@@ -57,6 +66,9 @@ var codeSentinels = map[string]error{
 	"ALIN10070":                    ErrIllegalSign,
 	"ILLEGAL_PARTNER":              ErrIllegalPartner,
 	"ILLEGAL_ARGUMENT":             ErrIllegalArgument,
+	"NOT_FOUND":                    ErrRefundNotFound,
+	"ACCESS_FORBIDDEN":             ErrAccessForbidden,
+	"QUERY_FAILED":                 ErrQueryFailed,
 }
 
 // GatewayError is Alipay's refusal of a server call: an answer with
@@ -92,11 +104,12 @@ func (e *GatewayError) Is(target error) bool {
 
 // Retryable reports whether sending the same request again (a refund with
 // the same OutReturnNo) may succeed without anyone changing anything:
-// SYSTEM_EXCEPTION and SYSTEM_ERROR, and MERCHANT_BALANCE_NOT_ENOUGH on an
-// asynchronous refund. Retry with a backoff, not in a tight loop.
+// SYSTEM_EXCEPTION and SYSTEM_ERROR, QUERY_FAILED, and
+// MERCHANT_BALANCE_NOT_ENOUGH on an asynchronous refund. Retry with a
+// backoff, not in a tight loop.
 func (e *GatewayError) Retryable() bool {
 	switch e.Code {
-	case "SYSTEM_EXCEPTION", "SYSTEM_ERROR":
+	case "SYSTEM_EXCEPTION", "SYSTEM_ERROR", "QUERY_FAILED":
 		return true
 	case "MERCHANT_BALANCE_NOT_ENOUGH":
 		return e.Async
@@ -121,6 +134,9 @@ var errorDescriptions = map[string]string{
 	"TRADE_HAS_SUCCESS":            "the trade has already been paid",
 	"MERCHANT_BALANCE_NOT_ENOUGH":  "the merchant's Alipay balance cannot cover the refund",
 	"SYSTEM_EXCEPTION":             "Alipay had an internal error; retry with the same refund number",
+	// alipay.acquire.refund.query (response_code)
+	"NOT_FOUND":    "the trade has no refund with that refund number",
+	"QUERY_FAILED": "Alipay could not answer the query; ask again later",
 	// common
 	"SYSTEM_ERROR":                 "Alipay had an internal error; retry later",
 	"ILLEGAL_SIGN":                 "the signature does not match (wrong key, charset or parameter set)",

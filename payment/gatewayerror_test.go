@@ -22,6 +22,7 @@ func TestErrorDescription(t *testing.T) {
 		"ANTI_PHISHING_KEY_TIMEOUT", "ILLEGAL_DIGEST", "ILLEGAL_DIGEST_TYPE", "ILLEGAL_FILE_FORMAT",
 		"ILLEGAL_TARGET_SERVICE", "ILLEGAL_ACCESS_SWITCH_SYSTEM", "SESSION_TIMEOUT", "TRADE_NOT_EXIST",
 		"ALIN10070", "ALIN10129", "ALIN38173", "ALIN42282", "ALIN43911", "ACCESS_FORBIDDEN", "BUYER_BALANCE_NOT_ENOUGH",
+		"NOT_FOUND", "QUERY_FAILED", // alipay.acquire.refund.query
 	}
 	for _, code := range codes {
 		t.Run(code, func(t *testing.T) {
@@ -41,7 +42,7 @@ func TestGatewayErrorIs(t *testing.T) {
 	sentinels := []error{
 		ErrTradeNotExist, ErrPurchaseTradeNotExist, ErrReturnAmountExceed, ErrCurrencyNotSame, ErrRepeatedRefundment,
 		ErrRefundWindowExpired, ErrTradeHasClose, ErrMerchantBalanceNotEnough, ErrSystem, ErrIllegalSign,
-		ErrIllegalPartner, ErrIllegalArgument,
+		ErrIllegalPartner, ErrIllegalArgument, ErrRefundNotFound, ErrAccessForbidden, ErrQueryFailed,
 	}
 	tests := []struct {
 		code string
@@ -61,6 +62,9 @@ func TestGatewayErrorIs(t *testing.T) {
 		{"ALIN10070", ErrIllegalSign},
 		{"ILLEGAL_PARTNER", ErrIllegalPartner},
 		{"ILLEGAL_ARGUMENT", ErrIllegalArgument},
+		{"NOT_FOUND", ErrRefundNotFound},
+		{"ACCESS_FORBIDDEN", ErrAccessForbidden},
+		{"QUERY_FAILED", ErrQueryFailed},
 		{"HAS_NO_PRIVILEGE", nil},
 		{"SOMETHING_NEW", nil},
 	}
@@ -112,6 +116,8 @@ func TestGatewayErrorRetryable(t *testing.T) {
 		{"REPEATED_REFUNDMENT_REQUEST", false, false},
 		{"ILLEGAL_SIGN", false, false},
 		{"TRADE_NOT_EXIST", false, false},
+		{"QUERY_FAILED", false, true},
+		{"NOT_FOUND", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s async=%v", tt.code, tt.async), func(t *testing.T) {

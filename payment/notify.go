@@ -73,8 +73,9 @@ type Notification struct {
 // Errors before the signature verified wrap ErrMalformed (the body cannot
 // be parsed), ErrCharset, ErrSignature or ErrSignType: the message may be
 // forged. Errors after it wrap ErrContent (a field missing or in an
-// unexpected format) or ErrPartner (a genuine message about another
-// merchant's trade), and come with Verified set. Whenever the body parsed,
+// unexpected format; with ErrNotificationKind for a refund's result, which
+// goes to ParseRefundNotification) or ErrPartner (a genuine message about
+// another merchant's trade), and come with Verified set. Whenever the body parsed,
 // the Notification is returned with the error, filled as far as its fields
 // allowed, Params included.
 //
@@ -107,6 +108,13 @@ func (c *Client) verifyTrade(p Params, pairs []KV, charset string, isNotify bool
 		return n, err
 	}
 	n.Verified = true
+	if kindOf(p) == NotifyRefund {
+		// A refund's result has no trade_status: it must never read as a
+		// payment, however its other fields look.
+		n.NotifyType = p["notify_type"]
+		return n, fmt.Errorf("%w: %w: notify_type %q with out_return_no %q is a refund's result; use ParseRefundNotification",
+			ErrNotificationKind, ErrContent, clip(p["notify_type"]), clip(p["out_return_no"]))
+	}
 	problems := n.fill(p, isNotify)
 	// Another merchant's trade first: however odd its fields, acting on it
 	// would be the worse mistake.

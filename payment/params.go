@@ -89,13 +89,43 @@ func (p Params) signedKeys() []string {
 }
 
 // Encode serializes p with ordinary query encoding, keys sorted: what goes
-// after the ? of a gateway URL, or into a form body.
+// after the ? of a gateway URL, or into a form body. Values are
+// percent-encoded as the bytes of p's _input_charset (GBK for GBK and
+// GB2312, UTF-8 otherwise), the charset the gateway decodes them in, which
+// is also the one Sign hashed. A value the charset cannot hold, which Sign
+// would have refused to sign, is written in UTF-8.
 func (p Params) Encode() string {
-	v := make(url.Values, len(p))
-	for k, s := range p {
-		v.Set(k, s)
+	return p.encodeIn(p.Charset())
+}
+
+// encodeIn is Encode with the charset given: a form body whose
+// _input_charset travels in the URL is still in that charset.
+func (p Params) encodeIn(charset string) string {
+	enc, err := lookupCharset(charset)
+	if err != nil || enc == nil {
+		v := make(url.Values, len(p))
+		for k, s := range p {
+			v.Set(k, s)
+		}
+		return v.Encode()
 	}
-	return v.Encode()
+	keys := slices.Sorted(maps.Keys(p))
+	var b strings.Builder
+	for _, k := range keys {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		v := p[k]
+		if !isASCII(v) {
+			if gb, err := enc.NewEncoder().String(v); err == nil {
+				v = gb
+			}
+		}
+		b.WriteString(url.QueryEscape(k))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(v))
+	}
+	return b.String()
 }
 
 // Clone returns a copy of p, never nil.

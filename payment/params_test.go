@@ -113,6 +113,62 @@ func TestParamsEncode(t *testing.T) {
 	assert.Equal(t, p, back)
 }
 
+// TestParamsEncodeCharset: values are percent-encoded in the bytes of the
+// declared _input_charset, so that the gateway, which decodes them in it,
+// reads what was signed.
+func TestParamsEncodeCharset(t *testing.T) {
+	tests := []struct {
+		charset string
+		want    string // the subject as encoded
+	}{
+		{"", "%E4%B8%AD%E6%96%87"},
+		{"utf-8", "%E4%B8%AD%E6%96%87"},
+		{"UTF-8", "%E4%B8%AD%E6%96%87"},
+		{"GBK", "%D6%D0%CE%C4"},
+		{"gbk", "%D6%D0%CE%C4"},
+		{"GB2312", "%D6%D0%CE%C4"},
+		{"ISO-8859-1", "%E4%B8%AD%E6%96%87"}, // unknown: UTF-8, which Sign would have refused anyway
+	}
+	for _, tt := range tests {
+		t.Run(tt.charset, func(t *testing.T) {
+			p := Params{"subject": "中文", "a": "1&2", "sign": "ab+/="}
+			if tt.charset != "" {
+				p["_input_charset"] = tt.charset
+			}
+			enc := p.Encode()
+			assert.Contains(t, enc, "&subject="+tt.want)
+			assert.Contains(t, enc, "a=1%262&")
+			assert.Contains(t, enc, "sign=ab%2B%2F%3D")
+			if tt.charset == "ISO-8859-1" {
+				return
+			}
+			back, err := ParseQuery([]byte(enc), "")
+			require.NoError(t, err, "read back in the charset it declares")
+			assert.Equal(t, p, back)
+		})
+	}
+	t.Run("ASCII is the same in every charset", func(t *testing.T) {
+		p := a1()
+		gbk := with(p, "_input_charset", "GBK")
+		assert.Equal(t, strings.Replace(p.Encode(), "utf-8", "GBK", 1), gbk.Encode())
+	})
+	t.Run("text GBK cannot hold stays UTF-8", func(t *testing.T) {
+		p := Params{"_input_charset": "GBK", "subject": "😀"}
+		assert.Equal(t, "_input_charset=GBK&subject=%F0%9F%98%80", p.Encode())
+		_, err := Sign(sandboxMD5(t), p)
+		assert.ErrorIs(t, err, ErrCharset, "which Sign refuses to sign")
+	})
+	t.Run("a signed GBK request verifies as the gateway reads it", func(t *testing.T) {
+		p := with(a1(), "_input_charset", "GBK", "service", "create_forex_trade", "subject", "儿童服装")
+		signed, err := Sign(sandboxMD5(t), p)
+		require.NoError(t, err)
+		back, err := ParseQuery([]byte(signed.Encode()), "")
+		require.NoError(t, err)
+		assert.Equal(t, "儿童服装", back["subject"])
+		assert.NoError(t, Verify(sandboxMD5(t), back, ""))
+	})
+}
+
 func TestFromValues(t *testing.T) {
 	got, err := FromValues(url.Values{"a": {"1"}, "b": {""}})
 	require.NoError(t, err)

@@ -17,6 +17,10 @@ const (
 	ServiceRefund       Service = "forex_refund"
 	ServiceNotifyVerify Service = "notify_verify"
 	ServiceRateFile     Service = "forex_rate_file"
+
+	ServiceRefundQuery     Service = "alipay.acquire.refund.query" // state of one refund
+	ServiceCompareFile     Service = "forex_compare_file"          // reconciliation file
+	ServiceLiquidationFile Service = "forex_liquidation_file"      // settlement file
 )
 
 // Product codes Alipay fixes per channel.

@@ -185,7 +185,8 @@ func (e *env) apiTrade(outTradeNo string) sandbox.Trade {
 	return sandbox.Trade{}
 }
 
-func (e *env) refunds(outTradeNo string) []sandbox.Refund {
+// allRefunds reads every refund from GET /sandbox/api/refunds.
+func (e *env) allRefunds() []sandbox.Refund {
 	e.t.Helper()
 	resp, body := e.get(e.srv.URL + "/sandbox/api/refunds")
 	require.Equal(e.t, http.StatusOK, resp.StatusCode, body)
@@ -193,8 +194,14 @@ func (e *env) refunds(outTradeNo string) []sandbox.Refund {
 		Refunds []sandbox.Refund `json:"refunds"`
 	}
 	require.NoError(e.t, json.Unmarshal([]byte(body), &out))
+	return out.Refunds
+}
+
+// refunds returns the refunds of a trade.
+func (e *env) refunds(outTradeNo string) []sandbox.Refund {
+	e.t.Helper()
 	var rs []sandbox.Refund
-	for _, r := range out.Refunds {
+	for _, r := range e.allRefunds() {
 		if r.OutTradeNo == outTradeNo {
 			rs = append(rs, r)
 		}

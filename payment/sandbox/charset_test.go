@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"testing"
 
@@ -53,6 +54,24 @@ func TestGBKRequests(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, no, n.OutTradeNo)
 	})
+	t.Run("Params.Encode writes the GBK bytes the gateway reads", func(t *testing.T) {
+		// The same request as raw, encoded by package payment.
+		assert.Equal(t, sortedQuery(string(raw)), s.Encode())
+		other := e.tradeParams(newOutTradeNo("gbkenc"))
+		other["service"], other["product_code"], other["_input_charset"], other["subject"] = string(payment.ServicePC), payment.ProductPC, "GBK", "儿童服装"
+		page := e.openCashier(e.cashierFor(e.get(e.gateway() + "?" + signed(t, payment.RSA2, other).Encode())))
+		assert.Contains(t, page, "儿童服装")
+	})
+	t.Run("a GBK refund, reason in Chinese", func(t *testing.T) {
+		p := signed(t, payment.RSA, payment.Params{"service": string(payment.ServiceRefund), "out_trade_no": no, "out_return_no": "G" + no,
+			"currency": "USD", "return_amount": "1.00", "gmt_return": "20260301120000", "product_code": payment.ProductPC,
+			"is_sync": "Y", "reason": "尺码不合适", "_input_charset": "GBK"})
+		resp, body := e.send(p)
+		require.Equal(t, "", xmlCode(t, resp, body))
+		rs := e.refunds(no)
+		require.Len(t, rs, 1)
+		assert.Equal(t, "尺码不合适", rs[0].Reason)
+	})
 	t.Run("a changed GBK subject fails the signature", func(t *testing.T) {
 		q := string(raw)
 		enc, err := payment.EncodeCharset("儿童服装", "GBK")
@@ -63,4 +82,12 @@ func TestGBKRequests(t *testing.T) {
 		resp, body := e.get(e.gateway() + "?" + q)
 		assert.Equal(t, "ILLEGAL_SIGN", pageCode(t, resp, body))
 	})
+}
+
+// sortedQuery puts the pairs of a query string in key order, as Encode
+// writes them.
+func sortedQuery(q string) string {
+	pairs := strings.Split(q, "&")
+	sort.Strings(pairs)
+	return strings.Join(pairs, "&")
 }

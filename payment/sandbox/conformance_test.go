@@ -1,17 +1,21 @@
 package sandbox_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"shop/payment"
+	"shop/payment/sandbox"
 )
 
 // TestConformance runs everything package payment signs through the
@@ -24,6 +28,7 @@ func TestConformance(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, options{})
 			c := e.client(st)
+			verified := e.verifyDuringDelivery(c)
 			no := newOutTradeNo("conf")
 			req := e.tradeRequest(payment.ServiceWAP, no)
 			u, err := c.PayURL(req)
@@ -68,7 +73,14 @@ func TestConformance(t *testing.T) {
 				assert.Equal(t, "trade_status_sync", n.NotifyType)
 				assert.Equal(t, payment.TradeFinished, n.TradeStatus)
 				assert.Equal(t, partner, n.SellerID)
-				assert.NoError(t, c.NotifyVerify(ctx(t), n.NotifyID))
+				assert.NoError(t, verified(n.NotifyID), "notify_verify while the delivery is handled")
+				e.waitNotifications(no, func(ns []sandbox.Notification) bool { return ns[0].State == "delivered" })
+				assert.ErrorIs(t, c.NotifyVerify(ctx(t), n.NotifyID), payment.ErrNotifyNotVerified, "spent once answered success")
+				kind, err := payment.NotificationKind(d.Body, d.ContentType)
+				require.NoError(t, err)
+				assert.Equal(t, payment.NotifyTrade, kind)
+				_, err = c.ParseRefundNotification(d.Body, d.ContentType)
+				assert.ErrorIs(t, err, payment.ErrNotificationKind)
 			})
 			t.Run("query of the paid trade, also in GBK", func(t *testing.T) {
 				for _, gbk := range []bool{false, true} {
@@ -98,6 +110,79 @@ func TestConformance(t *testing.T) {
 				require.NoError(t, err)
 				assert.False(t, res.Accepted)
 				assert.Equal(t, int64(2500), e.apiTrade(no).RefundedMinor)
+				r, err := c.QueryRefund(ctx(t), payment.RefundQueryRequest{OutTradeNo: no, OutReturnNo: "R" + no})
+				require.NoError(t, err)
+				assert.Equal(t, payment.RefundSuccess, r.Status)
+				assert.Equal(t, payment.Amount{Minor: 2500, Currency: "USD"}, r.Amount)
+				assert.Equal(t, tradeNo, r.TradeNo)
+				_, err = c.QueryRefund(ctx(t), payment.RefundQueryRequest{OutTradeNo: no, OutReturnNo: "nosuchrefund"})
+				assert.ErrorIs(t, err, payment.ErrRefundNotFound)
+				_, err = c.QueryRefund(ctx(t), payment.RefundQueryRequest{OutTradeNo: "nosuchtrade", OutReturnNo: "R" + no})
+				assert.ErrorIs(t, err, payment.ErrTradeNotExist)
+			})
+			t.Run("asynchronous refund, its query and its notification", func(t *testing.T) {
+				e.clock.Advance(3 * time.Second) // Alipay's spacing between refunds
+				a := "A" + no
+				res, err := c.Refund(ctx(t), payment.RefundRequest{
+					OutReturnNo: a, OutTradeNo: no, Currency: "USD", Amount: 1000,
+					ProductCode: payment.ProductWAP, NotifyURL: e.site.notifyURL(), Reason: "late",
+				})
+				require.NoError(t, err)
+				assert.True(t, res.Accepted)
+				q := payment.RefundQueryRequest{OutTradeNo: no, OutReturnNo: a}
+				r, err := c.QueryRefund(ctx(t), q)
+				require.NoError(t, err)
+				assert.Equal(t, payment.RefundProcessing, r.Status)
+
+				e.clock.Advance(time.Minute) // the default RefundDelay
+				r, err = c.QueryRefund(ctx(t), q)
+				require.NoError(t, err)
+				assert.Equal(t, payment.RefundSuccess, r.Status)
+				assert.Equal(t, int64(3500), e.apiTrade(no).RefundedMinor)
+
+				d := e.site.waitRefundDeliveries(t, a, 1)[0]
+				kind, err := payment.NotificationKind(d.Body, d.ContentType)
+				require.NoError(t, err)
+				assert.Equal(t, payment.NotifyRefund, kind)
+				rn, err := c.ParseRefundNotification(d.Body, d.ContentType)
+				require.NoError(t, err)
+				assert.Equal(t, payment.RefundNotifySuccess, rn.Status)
+				assert.Equal(t, no, rn.OutTradeNo)
+				assert.Equal(t, a, rn.OutReturnNo)
+				assert.Equal(t, payment.Amount{Minor: 1000, Currency: "USD"}, rn.Amount)
+				assert.NoError(t, verified(rn.NotifyID))
+				n, err := c.ParseNotification(d.Body, d.ContentType)
+				assert.ErrorIs(t, err, payment.ErrNotificationKind, "a refund's result is not a payment")
+				assert.False(t, n.TradeStatus.Paid())
+			})
+			t.Run("reconciliation and settlement files", func(t *testing.T) {
+				paidOn := time.Date(2026, 3, 1, 0, 0, 0, 0, payment.Beijing())
+				day := payment.FileRequest{Start: paidOn, End: paidOn}
+				_, err := c.CompareFile(ctx(t), day)
+				assert.ErrorIs(t, err, payment.ErrInvalid, "today is not served")
+				e.clock.Advance(48 * time.Hour)
+				rows, err := c.CompareFile(ctx(t), day)
+				require.NoError(t, err)
+				mine := map[string]payment.FileRow{}
+				for _, r := range rows {
+					mine[r.PartnerTransID] = r
+				}
+				require.Contains(t, mine, no)
+				assert.Equal(t, payment.RowPayment, mine[no].Type)
+				assert.Equal(t, payment.Amount{Minor: 10000, Currency: "USD"}, mine[no].Amount)
+				assert.Equal(t, payment.Amount{Minor: 180, Currency: "USD"}, mine[no].Fee, "1.8%")
+				assert.Equal(t, payment.RowRefund, mine["R"+no].Type)
+				assert.Equal(t, payment.Amount{Minor: 2500, Currency: "USD"}, mine["R"+no].Amount)
+				assert.Equal(t, payment.Amount{Minor: 45, Currency: "USD"}, mine["R"+no].Fee)
+				assert.Equal(t, "too small", mine["R"+no].Remarks)
+				assert.Equal(t, payment.Amount{Minor: 1000, Currency: "USD"}, mine["A"+no].Amount)
+
+				settled, err := c.LiquidationFile(ctx(t), payment.FileRequest{Start: paidOn.AddDate(0, 0, 1), End: paidOn.AddDate(0, 0, 1)})
+				require.NoError(t, err)
+				assert.Len(t, settled, len(rows), "settled the day after")
+				none, err := c.LiquidationFile(ctx(t), day)
+				require.NoError(t, err)
+				assert.Empty(t, none, "nothing was settled on the day of payment")
 			})
 			t.Run("rates", func(t *testing.T) {
 				rates, err := c.ForexRates(ctx(t))
@@ -156,9 +241,39 @@ func TestConformance(t *testing.T) {
 				require.NoError(t, err)
 				assert.True(t, n.TradeStatus.Paid())
 				assert.Equal(t, payment.Amount{Minor: 1234, Currency: "USD"}, n.Amount)
-				assert.NoError(t, c.NotifyVerify(ctx(t), n.NotifyID))
+				assert.NoError(t, verified(n.NotifyID))
 			})
 		})
+	}
+}
+
+// verifyDuringDelivery has the merchant site ask notify_verify with c
+// about every notification while handling it, as a merchant must (the id
+// is spent once answered "success"), and returns what Alipay said about
+// a notify_id, waiting for the notification to arrive.
+func (e *env) verifyDuringDelivery(c *payment.Client) func(notifyID string) error {
+	var mu sync.Mutex
+	results := map[string]error{}
+	e.site.setDuring(func(d delivery) {
+		id := d.Form.Get("notify_id")
+		err := c.NotifyVerify(ctx(e.t), id)
+		mu.Lock()
+		defer mu.Unlock()
+		if _, seen := results[id]; !seen {
+			results[id] = err
+		}
+	})
+	return func(notifyID string) error {
+		e.t.Helper()
+		var err error
+		found := false
+		await(e.t, e.site.arrived, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			err, found = results[notifyID]
+			return found
+		}, func() string { return "no delivery of notify_id " + notifyID })
+		return err
 	}
 }
 
@@ -307,6 +422,15 @@ func TestRefusals(t *testing.T) {
 		assert.Equal(t, "HAS_NO_PRIVILEGE", gatewayCode(err))
 		_, err = e.clientFor(limitedPartner, payment.MD5).ForexRates(ctx)
 		assert.Equal(t, "HAS_NO_PRIVILEGE", gatewayCode(err))
+		_, err = e.clientFor(limitedPartner, payment.RSA2).QueryRefund(ctx, payment.RefundQueryRequest{OutTradeNo: "x1", OutReturnNo: "R1"})
+		assert.Equal(t, "HAS_NO_PRIVILEGE", gatewayCode(err))
+		yesterday := time.Date(2026, 2, 28, 0, 0, 0, 0, payment.Beijing())
+		for _, svc := range []func(context.Context, payment.FileRequest) ([]payment.FileRow, error){
+			e.clientFor(limitedPartner, payment.MD5).CompareFile, e.clientFor(limitedPartner, payment.MD5).LiquidationFile,
+		} {
+			_, err = svc(ctx, payment.FileRequest{Start: yesterday, End: yesterday})
+			assert.Equal(t, "HAS_NO_PRIVILEGE", gatewayCode(err))
+		}
 
 		wrong, err := payment.NewClient(payment.Config{Gateway: e.gateway(), Partner: partner, SignType: payment.MD5,
 			MD5Key: "0123456789abcdef0123456789abcdef", HTTPClient: httpClient(t)})

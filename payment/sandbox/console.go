@@ -30,7 +30,8 @@ type consolePage struct {
 func (s *Sandbox) console(w http.ResponseWriter, r *http.Request) {
 	data := consolePage{Prefix: s.cfg.Prefix, Faults: s.Faults(), Message: r.URL.Query().Get("msg"),
 		Services: []string{string(payment.ServiceWAP), string(payment.ServicePC), string(payment.ServiceQuery),
-			string(payment.ServiceRefund), string(payment.ServiceNotifyVerify), string(payment.ServiceRateFile)}}
+			string(payment.ServiceRefund), string(payment.ServiceRefundQuery), string(payment.ServiceNotifyVerify),
+			string(payment.ServiceRateFile), string(payment.ServiceCompareFile), string(payment.ServiceLiquidationFile)}}
 	err := s.snapshot(r.Context(), func(db *gorm.DB) error {
 		return errors.Join(
 			db.Order("id DESC").Limit(100).Find(&data.Trades).Error,
@@ -84,6 +85,7 @@ func (s *Sandbox) runConsoleAction(r *http.Request) (string, error) {
 			OutOfOrderNotify: r.PostForm.Has("out_of_order_notify"), CorruptSign: r.PostForm.Has("corrupt_sign"),
 			GBKResponses: r.PostForm.Has("gbk_responses"), RefundBalanceNotEnough: r.PostForm.Has("refund_balance_not_enough"),
 			AppResult: r.PostForm.Get("app_result"), PaidStatus: payment.TradeStatus(r.PostForm.Get("paid_status")),
+			FileFault: r.PostForm.Get("file_fault"),
 		}
 		for _, svc := range r.PostForm["fail_5xx"] {
 			sf := f.Services[svc]

@@ -110,7 +110,8 @@ func TestConsole(t *testing.T) {
 		resp, body := e.get(console)
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		assert.Contains(t, resp.Header.Get("Content-Type"), "text/html")
-		for _, s := range []string{paid, open, ns[0].NotifyID, "CONR1", "HTTP 200", "<code>fail</code>", "1 / 8", "Fault injection"} {
+		for _, s := range []string{paid, open, ns[0].NotifyID, "CONR1", "PROCESSING", "HTTP 200", "<code>fail</code>", "1 / 8", "Fault injection",
+			`name="file_fault"`, "forex_compare_file", "alipay.acquire.refund.query"} {
 			assert.Contains(t, body, s)
 		}
 		assert.Contains(t, body, `action="/sandbox/console/pay"`)
@@ -141,8 +142,9 @@ func TestConsole(t *testing.T) {
 			assert.True(t, n.Deliveries[1].Manual)
 		}},
 		{"faults", "faults", form("gbk_responses", "on", "app_result", "6001", "paid_status", "TRADE_SUCCESS",
-			"fail_5xx", "single_trade_query", "delay_service", "forex_rate_file", "delay_ms", "5"), func(t *testing.T) {
+			"fail_5xx", "single_trade_query", "delay_service", "forex_rate_file", "delay_ms", "5", "file_fault", "alter_amount"), func(t *testing.T) {
 			f := e.sb.Faults()
+			assert.Equal(t, "alter_amount", f.FileFault)
 			assert.True(t, f.GBKResponses)
 			assert.Equal(t, "6001", f.AppResult)
 			assert.Equal(t, payment.TradeSuccess, f.PaidStatus)

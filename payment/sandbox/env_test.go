@@ -93,6 +93,11 @@ type options struct {
 	ttl    time.Duration
 	noRun  bool // tests call e.round instead
 	dbPath string
+	// The refund rules, as sandbox.Config takes them; 0 is the default.
+	// Most tests refund on a clock that stands still, and turn the
+	// spacing between refunds off with refundInterval -1.
+	refundInterval, refundWindow, refundDelay time.Duration
+	feeBasisPoints                            int
 }
 
 // env is a sandbox mounted at /sandbox/ on a loopback server, with its
@@ -108,7 +113,8 @@ type env struct {
 	// stands still unless the test moves it: no retry comes due and no
 	// notify_id expires because the machine is slow.
 	clock  *clock
-	rounds *event // fired after each round of Run
+	now    func() time.Time // the sandbox's clock, which the env's clients share
+	rounds *event           // fired after each round of Run
 }
 
 // openDB opens the sandbox's own handle on path, as the shop's main does.
@@ -154,12 +160,15 @@ func newEnv(t *testing.T, o options) *env {
 		e.clock = newClock()
 		o.now = e.clock.Now
 	}
+	e.now = o.now
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	sb, err := sandbox.New(sandbox.Config{
 		DB: openDB(t, e.dbPath), Prefix: "/sandbox", PublicURL: e.srv.URL, Merchants: merchants(t),
 		AlipayKey: ak, TimeScale: o.scale, NotifyIDTTL: o.ttl, Now: o.now, HTTPClient: httpClient(t),
+		RefundInterval: o.refundInterval, RefundWindow: o.refundWindow, RefundDelay: o.refundDelay,
+		FeeBasisPoints: o.feeBasisPoints,
 	})
 	require.NoError(t, err)
 	sb.AfterRound(e.rounds.fire)
@@ -206,11 +215,12 @@ func (e *env) round() {
 
 func (e *env) gateway() string { return e.srv.URL + "/sandbox/gateway.do" }
 
-// client is payment's client for partner p with sign type st.
+// client is payment's client for partner p with sign type st. It tells
+// the day on the sandbox's clock, as a merchant's and Alipay's agree.
 func (e *env) clientFor(p string, st payment.SignType) *payment.Client {
 	e.t.Helper()
 	ak, mk := keys(e.t)
-	cfg := payment.Config{Gateway: e.gateway(), Partner: p, SignType: st, HTTPClient: httpClient(e.t)}
+	cfg := payment.Config{Gateway: e.gateway(), Partner: p, SignType: st, HTTPClient: httpClient(e.t), Now: e.now}
 	if st == payment.MD5 {
 		cfg.MD5Key = md5Key
 	} else {

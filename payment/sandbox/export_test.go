@@ -18,3 +18,8 @@ func (s *Sandbox) Round(ctx context.Context) (time.Time, error) {
 func (s *Sandbox) AfterRound(f func()) {
 	s.afterRound = f
 }
+
+// Fee is Alipay's charge on minor units in the files, at Config.FeeBasisPoints.
+func (s *Sandbox) Fee(minor int64) int64 {
+	return s.fee(minor)
+}

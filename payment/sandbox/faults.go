@@ -25,8 +25,14 @@ type Faults struct {
 	// AppResult is the resultStatus the app endpoint answers: "9000"
 	// (paid), "8000" (processing), "4000" (failed) or "6001" (cancelled).
 	AppResult string `json:"app_result"`
-	// RefundBalanceNotEnough makes forex_refund answer MERCHANT_BALANCE_NOT_ENOUGH.
+	// RefundBalanceNotEnough makes a synchronous forex_refund answer
+	// MERCHANT_BALANCE_NOT_ENOUGH, and an asynchronous one, accepted,
+	// fail with it when it is made (while the knob is still on then).
 	RefundBalanceNotEnough bool `json:"refund_balance_not_enough"`
+	// FileFault spoils the reconciliation and settlement files:
+	// "drop_line" leaves out their first line, "alter_amount" adds one
+	// minor unit to its amount; "" leaves them alone.
+	FileFault string `json:"file_fault"`
 	// PaidStatus is the trade_status of a paid trade: TRADE_FINISHED (the
 	// documented value) or TRADE_SUCCESS (what the real sandbox has sent).
 	PaidStatus payment.TradeStatus `json:"paid_status"`
@@ -47,6 +53,11 @@ func (f *Faults) validate() error {
 	case "9000", "8000", "4000", "6001":
 	default:
 		return fmt.Errorf("app_result must be 9000, 8000, 4000 or 6001")
+	}
+	switch f.FileFault {
+	case "", fileFaultDrop, fileFaultAlter:
+	default:
+		return fmt.Errorf("file_fault must be %s, %s or empty", fileFaultDrop, fileFaultAlter)
 	}
 	if f.PaidStatus != payment.TradeFinished && f.PaidStatus != payment.TradeSuccess {
 		return fmt.Errorf("paid_status must be TRADE_FINISHED or TRADE_SUCCESS")

@@ -68,6 +68,10 @@ func (s *Sandbox) gateway(w http.ResponseWriter, r *http.Request) {
 		s.refund(r.Context(), w, req)
 	case payment.ServiceRateFile:
 		s.rateFile(w, req)
+	case payment.ServiceRefundQuery:
+		s.refundQuery(r.Context(), w, req)
+	case payment.ServiceCompareFile, payment.ServiceLiquidationFile:
+		s.file(r.Context(), w, req)
 	case payment.ServiceApp:
 		s.gatewayFail(w, r, svc, fail("ILLEGAL_SERVICE", "mobile.securitypay.pay is not called on the gateway: the app hands the order string to the Alipay SDK (here: POST "+s.path("/app/pay")+")"))
 	default:
@@ -147,7 +151,8 @@ func charsetOrArgument(err error) error {
 func (s *Sandbox) authenticate(p payment.Params) (*request, error) {
 	svc := payment.Service(p["service"])
 	switch svc {
-	case payment.ServiceWAP, payment.ServicePC, payment.ServiceQuery, payment.ServiceRefund, payment.ServiceRateFile, payment.ServiceApp:
+	case payment.ServiceWAP, payment.ServicePC, payment.ServiceQuery, payment.ServiceRefund, payment.ServiceRateFile, payment.ServiceApp,
+		payment.ServiceRefundQuery, payment.ServiceCompareFile, payment.ServiceLiquidationFile:
 	default:
 		return nil, fail("ILLEGAL_SERVICE", "unknown service "+string(svc))
 	}

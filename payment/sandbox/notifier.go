@@ -53,7 +53,7 @@ func (s *Sandbox) queueNotification(tx *gorm.DB, t *Trade, status payment.TradeS
 	}
 	n := &Notification{
 		NotifyID: p["notify_id"], Partner: t.Partner, TradeID: t.ID, OutTradeNo: t.OutTradeNo,
-		TradeStatus: string(status), URL: t.NotifyURL, Body: body,
+		TradeStatus: string(status), Kind: kindTrade, URL: t.NotifyURL, Body: body,
 		ContentType: "application/x-www-form-urlencoded; charset=" + strings.ToLower(t.Charset),
 		State:       statePending, NextAt: &at,
 	}
@@ -256,7 +256,11 @@ func (s *Sandbox) DeliverNow(ctx context.Context, notifyID string) (*Attempt, er
 }
 
 // notifyVerify answers notify_verify: "true" only for a notify_id issued to
-// that partner whose latest delivery attempt is within the TTL.
+// that partner whose latest delivery attempt is within the TTL and that
+// the merchant has not yet answered "success": once it has, the id is
+// spent, and a replay of the same notification (or a delivery sent again
+// by hand) no longer verifies. A merchant asks while handling the
+// delivery, before answering, and is told true.
 func (s *Sandbox) notifyVerify(w http.ResponseWriter, p payment.Params) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if p["partner"] == "" || p["notify_id"] == "" {
@@ -265,7 +269,7 @@ func (s *Sandbox) notifyVerify(w http.ResponseWriter, p payment.Params) {
 	}
 	var n Notification
 	err := s.db.Where("notify_id = ? AND partner = ?", p["notify_id"], p["partner"]).First(&n).Error
-	ok := err == nil && n.LastAttemptAt != nil &&
+	ok := err == nil && n.LastAttemptAt != nil && n.DeliveredAt == nil &&
 		(s.cfg.NotifyIDTTL < 0 || s.now().Sub(*n.LastAttemptAt) <= s.cfg.NotifyIDTTL)
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		s.log.Error("sandbox: notify_verify", "err", err)

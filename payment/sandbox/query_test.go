@@ -97,6 +97,8 @@ func TestNotifyVerify(t *testing.T) {
 	clk := newClock()
 	e := newEnv(t, options{now: clk.Now})
 	c := e.client(payment.MD5)
+	// Unanswered, the notify_ids stay alive; "success" spends them (below).
+	e.site.setAnswer(func(string, int) (int, string) { return http.StatusOK, "fail" })
 	no, other := newOutTradeNo("nv"), newOutTradeNo("nv")
 	e.paidTrade(c, e.tradeRequest(payment.ServiceWAP, no))
 	e.paidTrade(e.clientFor(md5OnlyPartner, payment.MD5), e.tradeRequest(payment.ServiceWAP, other))
@@ -151,6 +153,7 @@ func TestNotifyVerify(t *testing.T) {
 	t.Run("a negative TTL is forever", func(t *testing.T) {
 		clk := newClock()
 		e := newEnv(t, options{now: clk.Now, ttl: -1})
+		e.site.setAnswer(func(string, int) (int, string) { return http.StatusOK, "fail" })
 		no := newOutTradeNo("nvf")
 		e.paidTrade(e.client(payment.MD5), e.tradeRequest(payment.ServiceWAP, no))
 		id := e.site.waitDeliveries(t, no, 1)[0].Form.Get("notify_id")
@@ -164,5 +167,25 @@ func TestNotifyVerify(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode, body)
 		assert.Equal(t, "true", verify(q(partner, id)))
 		assert.NoError(t, c.NotifyVerify(ctx(t), id))
+	})
+	t.Run("answered success, the notify_id is spent", func(t *testing.T) {
+		answered := make(chan string, 4)
+		e.site.setDuring(func(d delivery) {
+			// While the merchant handles the delivery, the id verifies.
+			answered <- verify(q(partner, d.Form.Get("notify_id")))
+		})
+		defer e.site.setDuring(nil)
+		e.site.setAnswer(nil) // success
+		resp, body := e.post(e.srv.URL+"/sandbox/api/notifications/"+id+"/deliver", nil, nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode, body)
+		assert.Equal(t, "true", <-answered, "during the delivery")
+		assert.Equal(t, "false", verify(q(partner, id)), "once answered success")
+		assert.ErrorIs(t, c.NotifyVerify(ctx(t), id), payment.ErrNotifyNotVerified)
+
+		// A replay, sent by hand, does not revive it.
+		resp, body = e.post(e.srv.URL+"/sandbox/api/notifications/"+id+"/deliver", nil, nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode, body)
+		assert.Equal(t, "false", <-answered, "during a replay")
+		assert.Equal(t, "false", verify(q(partner, id)))
 	})
 }

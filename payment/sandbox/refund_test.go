@@ -15,7 +15,7 @@ import (
 // sees the state the ones before it left.
 func TestRefundRules(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, options{})
+	e := newEnv(t, options{refundInterval: -1}) // spacing has its own test
 	c := e.client(payment.MD5)
 	paid, unpaid := newOutTradeNo("refund"), newOutTradeNo("unpaid")
 	e.paidTrade(c, e.tradeRequest(payment.ServiceWAP, paid)) // USD 100.00
@@ -107,7 +107,7 @@ func TestRefundRules(t *testing.T) {
 	e.paidTrade(c, jreq)
 	hand := func(change func(payment.Params)) payment.Params {
 		p := payment.Params{"service": string(payment.ServiceRefund), "out_trade_no": jpy2, "out_return_no": "H1",
-			"currency": "JPY", "return_amount": "1", "gmt_return": "20260301120000", "product_code": payment.ProductWAP}
+			"currency": "JPY", "return_amount": "1", "gmt_return": "20260301120000", "product_code": payment.ProductWAP, "is_sync": "Y"}
 		change(p)
 		return signed(t, payment.MD5, p)
 	}
@@ -123,6 +123,7 @@ func TestRefundRules(t *testing.T) {
 		{"both amounts", hand(func(p payment.Params) { p["return_rmb_amount"] = "1.00" }), "ILLEGAL_ARGUMENT"},
 		{"product_code missing", hand(func(p payment.Params) { delete(p, "product_code") }), "ILLEGAL_ARGUMENT"},
 		{"is_sync not Y or N", hand(func(p payment.Params) { p["is_sync"] = "yes" }), "ILLEGAL_ARGUMENT"},
+		{"notify_url not absolute", hand(func(p payment.Params) { p["notify_url"] = "/refund/notify" }), "ILLEGAL_ARGUMENT"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,7 +142,7 @@ func TestRefundRules(t *testing.T) {
 // never refunded beyond what was paid, and every refund recorded counts.
 func TestConcurrentRefunds(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, options{})
+	e := newEnv(t, options{refundInterval: -1})
 	c := e.client(payment.MD5)
 	no := newOutTradeNo("conc")
 	e.paidTrade(c, e.tradeRequest(payment.ServiceWAP, no)) // 100.00

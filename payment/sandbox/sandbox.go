@@ -5,8 +5,10 @@
 // It serves the gateway (gateway.do) with every service of the mapi
 // cross-border family, a cashier page for buyers, an endpoint standing in for
 // the Alipay app SDK, signed return redirects, asynchronous notifications
-// retried on Alipay's schedule, query, refund and notify_verify, plus a
-// console, a JSON control API and fault injection for tests. Its trades,
+// retried on Alipay's schedule, query, refund (synchronous, or asynchronous
+// with its result notified), refund query, notify_verify and the rate,
+// reconciliation and settlement files, plus a console, a JSON control API
+// and fault injection for tests. Its trades,
 // notifications and refunds live in sandbox_* tables of a database handle of
 // its own, which it migrates itself, so pending deliveries survive a restart.
 //
@@ -83,6 +85,32 @@ type Config struct {
 	// strings; nil means a built-in table.
 	Rates map[payment.Currency]string
 
+	// RefundWindow is how long after its payment a trade can be refunded:
+	// later, forex_refund answers REFUNDMENT_VALID_DATE_EXCEED. Alipay
+	// documents the rule but not the length, which is the contract's; 0
+	// means 365 days (a year, the longest window contracts commonly grant,
+	// so the sandbox refuses nothing a real contract would allow), a
+	// negative value none. It runs on Now and is not scaled: it is a
+	// contract term, not a schedule.
+	RefundWindow time.Duration
+	// RefundInterval is the least time between two refunds of one
+	// partner, which Alipay asks to be 3 s. A new refund sooner is answered
+	// SYSTEM_EXCEPTION, the documented code whose remedy, retrying with
+	// the same out_return_no, is the right one; a retry of an accepted
+	// refund (same out_return_no, same data) is never held back. 0 means
+	// 3 s, a negative value no limit. It runs on Now, not scaled.
+	RefundInterval time.Duration
+	// RefundDelay is how long an asynchronous refund (is_sync=N) stays
+	// PROCESSING before it completes and its result is notified, divided
+	// by TimeScale like the notification schedule; 0 means one minute, a
+	// negative value the next round of Run.
+	RefundDelay time.Duration
+	// FeeBasisPoints is Alipay's charge on each payment and refund in the
+	// reconciliation and settlement files, in hundredths of a percent,
+	// rounded half up to the minor unit; 0 means 180 (1.8%), a negative
+	// value no charge.
+	FeeBasisPoints int
+
 	// HTTPClient delivers notifications; nil means a 15 s timeout client.
 	// Redirects are never followed, whatever its CheckRedirect.
 	HTTPClient *http.Client
@@ -126,6 +154,18 @@ func New(cfg Config) (*Sandbox, error) {
 	}
 	if cfg.NotifyIDTTL == 0 {
 		cfg.NotifyIDTTL = 60 * time.Second
+	}
+	if cfg.RefundWindow == 0 {
+		cfg.RefundWindow = 365 * 24 * time.Hour
+	}
+	if cfg.RefundInterval == 0 {
+		cfg.RefundInterval = 3 * time.Second
+	}
+	if cfg.RefundDelay == 0 {
+		cfg.RefundDelay = time.Minute
+	}
+	if cfg.FeeBasisPoints == 0 {
+		cfg.FeeBasisPoints = 180
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -242,8 +282,9 @@ func (s *Sandbox) Run(ctx context.Context) error {
 	}
 }
 
-// round closes the trades past their timeout and delivers the notifications
-// due, both as of the sandbox's now, and returns the earliest deadline left
+// round closes the trades past their timeout, completes the asynchronous
+// refunds due (queueing their results) and delivers the notifications due,
+// all as of the sandbox's now, and returns the earliest deadline left
 // (zero if there is none).
 func (s *Sandbox) round(ctx context.Context) (time.Time, error) {
 	now := s.now()
@@ -251,15 +292,21 @@ func (s *Sandbox) round(ctx context.Context) (time.Time, error) {
 	if errExpiry != nil {
 		errExpiry = fmt.Errorf("closing expired trades: %w", errExpiry)
 	}
+	nextRefund, errRefund := s.completeDueRefunds(ctx, now)
+	if errRefund != nil {
+		errRefund = fmt.Errorf("completing refunds: %w", errRefund)
+	}
 	nextNotify, errNotify := s.deliverDue(ctx, now)
 	if errNotify != nil {
 		errNotify = fmt.Errorf("delivering notifications: %w", errNotify)
 	}
-	next := nextExpiry
-	if next.IsZero() || !nextNotify.IsZero() && nextNotify.Before(next) {
-		next = nextNotify
+	var next time.Time
+	for _, t := range []time.Time{nextExpiry, nextRefund, nextNotify} {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
 	}
-	return next, errors.Join(errExpiry, errNotify)
+	return next, errors.Join(errExpiry, errRefund, errNotify)
 }
 
 // now is the sandbox's clock, in UTC: SQLite compares the stored times

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -26,7 +25,7 @@ func (s *Sandbox) query(ctx context.Context, w http.ResponseWriter, req *request
 	case p["out_trade_no"] != "":
 		q = q.Where("out_trade_no = ?", p["out_trade_no"])
 	default:
-		s.writeXML(w, xmlReply{Error: "ILLEGAL_ARGUMENT", Request: p})
+		s.refuse(w, req, "ILLEGAL_ARGUMENT")
 		return
 	}
 	var found Trade
@@ -38,12 +37,12 @@ func (s *Sandbox) query(ctx context.Context, w http.ResponseWriter, req *request
 		t, err = s.closeIfExpired(ctx, t)
 	}
 	if errors.Is(err, gorm.ErrRecordNotFound) || err == nil && !t.Opened {
-		s.writeXML(w, xmlReply{Error: "TRADE_NOT_EXIST", Request: p})
+		s.refuse(w, req, "TRADE_NOT_EXIST")
 		return
 	}
 	if err != nil {
 		s.log.Error("sandbox: query", "err", err)
-		s.writeXML(w, xmlReply{Error: "SYSTEM_ERROR", Request: p})
+		s.refuse(w, req, "SYSTEM_ERROR")
 		return
 	}
 	f := tradeFields(t)
@@ -60,142 +59,6 @@ func (s *Sandbox) query(ctx context.Context, w http.ResponseWriter, req *request
 		f["gmt_close"] = payment.FormatTime(*t.ClosedAt)
 	}
 	s.writeXML(w, xmlReply{Request: p, Node: "trade", Fields: f, Merchant: &req.merchant, SignType: req.signType})
-}
-
-var gmtReturnRE = regexp.MustCompile(`^\d{14}$`)
-
-// refund answers forex_refund: same currency, paid trade, cumulative refunds
-// within the paid amount, out_return_no idempotent; a full refund closes
-// the trade.
-func (s *Sandbox) refund(ctx context.Context, w http.ResponseWriter, req *request) {
-	p := req.params
-	if err := s.doRefund(ctx, req); err != nil {
-		var ge *gatewayError
-		if !errors.As(err, &ge) {
-			s.log.Error("sandbox: refund", "err", err)
-			ge = fail("SYSTEM_ERROR", "internal error")
-		}
-		s.writeXML(w, xmlReply{Error: ge.Code, Request: p})
-		return
-	}
-	s.writeXML(w, xmlReply{Request: p})
-}
-
-func (s *Sandbox) doRefund(ctx context.Context, req *request) error {
-	p := req.params
-	for _, k := range []string{"out_return_no", "out_trade_no", "currency", "gmt_return", "product_code"} {
-		if p[k] == "" {
-			return fail("ILLEGAL_ARGUMENT", k+" is required")
-		}
-	}
-	if !gmtReturnRE.MatchString(p["gmt_return"]) {
-		return fail("ILLEGAL_ARGUMENT", "gmt_return must be yyyyMMddHHmmss")
-	}
-	if p["product_code"] != payment.ProductWAP && p["product_code"] != payment.ProductPC {
-		return fail("ILLEGAL_ARGUMENT", "product_code must be NEW_OVERSEAS_SELLER or NEW_WAP_OVERSEAS_SELLER")
-	}
-	if p["is_sync"] != "" && p["is_sync"] != "Y" && p["is_sync"] != "N" {
-		return fail("ILLEGAL_ARGUMENT", "is_sync must be Y or N")
-	}
-	if len([]rune(p["reason"])) > 100 || len(p["out_return_no"]) > 64 {
-		return fail("ILLEGAL_ARGUMENT", "reason or out_return_no too long")
-	}
-	if (p["return_amount"] == "") == (p["return_rmb_amount"] == "") {
-		return fail("ILLEGAL_ARGUMENT", "exactly one of return_amount and return_rmb_amount is required")
-	}
-	if s.Faults().RefundBalanceNotEnough {
-		return fail("MERCHANT_BALANCE_NOT_ENOUGH", "injected fault")
-	}
-	hash := refundHash(p)
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var prior Refund
-		err := tx.Where("partner = ? AND out_return_no = ?", req.merchant.Partner, p["out_return_no"]).First(&prior).Error
-		if err == nil {
-			if prior.RequestHash != hash {
-				return fail("REPEATED_REFUNDMENT_REQUEST", "out_return_no was used for another refund")
-			}
-			return nil // the same refund again: answered T, nothing done twice
-		}
-		if !errors.Is(err, gorm.ErrRecordNotFound) {
-			return err
-		}
-		var t Trade
-		err = tx.Where("partner = ? AND out_trade_no = ?", req.merchant.Partner, p["out_trade_no"]).First(&t).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return fail("PURCHASE_TRADE_NOT_EXIST", "no such trade")
-		} else if err != nil {
-			return err
-		}
-		if t.Status == string(payment.WaitBuyerPay) {
-			return fail("PURCHASE_TRADE_NOT_EXIST", "the trade has not been paid")
-		}
-		if t.Status == string(payment.TradeClosed) {
-			return fail("TRADE_HAS_CLOSE", "the trade is closed")
-		}
-		if p["currency"] != t.Currency {
-			return fail("CURRENCY_NOT_SAME", "refund currency differs from the payment's")
-		}
-		amount, err := refundAmount(p, &t)
-		if err != nil {
-			return err
-		}
-		paid := t.TotalMinor + t.RMBMinor // exactly one is non-zero
-		if t.RefundedMinor+amount > paid {
-			return fail("RETURN_AMOUNT_EXCEED", "refunds would exceed the paid amount")
-		}
-		r := &Refund{
-			Partner: t.Partner, OutReturnNo: p["out_return_no"], TradeID: t.ID, OutTradeNo: t.OutTradeNo,
-			RequestHash: hash, Currency: t.Currency, AmountMinor: amount, Reason: p["reason"],
-			GmtReturn: p["gmt_return"], IsSync: p["is_sync"] == "Y",
-		}
-		if err := tx.Create(r).Error; err != nil {
-			return err
-		}
-		updates := map[string]any{"refunded_minor": gorm.Expr("refunded_minor + ?", amount)}
-		if t.RefundedMinor+amount == paid {
-			updates["status"], updates["closed_at"] = string(payment.TradeClosed), s.now()
-		}
-		res := tx.Model(&Trade{}).Where("id = ? AND refunded_minor = ?", t.ID, t.RefundedMinor).Updates(updates)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			// Another refund of this trade committed since it was read:
-			// roll back rather than record a refund the total misses.
-			return fail("SYSTEM_ERROR", "concurrent refund of the same trade; retry with the same out_return_no")
-		}
-		return nil
-	})
-}
-
-// refundHash identifies a refund by what it asks for, so that a retry with
-// the same out_return_no but a fresh gmt_return is the same refund.
-func refundHash(p payment.Params) string {
-	c := p.Clone()
-	delete(c, "gmt_return")
-	return requestHash(c)
-}
-
-// refundAmount parses the refund amount in the unit the trade was priced in.
-func refundAmount(p payment.Params, t *Trade) (int64, error) {
-	if t.RMBMinor > 0 {
-		if p["return_rmb_amount"] == "" {
-			return 0, fail("ILLEGAL_ARGUMENT", "the trade was priced in CNY: use return_rmb_amount")
-		}
-		v, err := payment.ParseAmount(p["return_rmb_amount"], payment.CNY)
-		if err != nil {
-			return 0, fail("ILLEGAL_ARGUMENT", err.Error())
-		}
-		return v, nil
-	}
-	if p["return_amount"] == "" {
-		return 0, fail("ILLEGAL_ARGUMENT", "the trade was priced in "+t.Currency+": use return_amount")
-	}
-	v, err := payment.ParseAmount(p["return_amount"], payment.Currency(t.Currency))
-	if err != nil {
-		return 0, fail("ILLEGAL_ARGUMENT", err.Error())
-	}
-	return v, nil
 }
 
 // rateFile answers forex_rate_file with one line per currency.
@@ -220,12 +83,21 @@ type xmlReply struct {
 	Request  payment.Params // echoed in <request>
 	Node     string         // business node inside <response>, e.g. "trade"
 	Fields   payment.Params // its leaf elements, signed
-	Merchant *Merchant
+	Merchant *Merchant      // nil: unsigned (the caller was not authenticated)
 	SignType payment.SignType
 }
 
-// writeXML renders the reply, signing the business node's fields as Alipay
-// does, in GBK when that fault is on.
+// refuse answers an authenticated server call with Alipay's refusal,
+// signed over error=<code>: what Alipay's SDK verifies an error answer
+// against. Refusals of calls that did not authenticate (unknown partner,
+// bad signature) cannot be signed for anyone and go out unsigned.
+func (s *Sandbox) refuse(w http.ResponseWriter, req *request, code string) {
+	s.writeXML(w, xmlReply{Error: code, Request: req.params, Merchant: &req.merchant, SignType: req.signType})
+}
+
+// writeXML renders the reply, signing the business node's fields (or, for
+// a refusal to a known merchant, error=<code>) as Alipay does, in GBK when
+// that fault is on.
 func (s *Sandbox) writeXML(w http.ResponseWriter, r xmlReply) {
 	f := s.Faults()
 	charset := "utf-8"
@@ -246,7 +118,10 @@ func (s *Sandbox) writeXML(w http.ResponseWriter, r xmlReply) {
 		}
 		b.WriteString("</request>")
 	}
-	if r.Error == "" && r.Node != "" {
+	covered := r.Fields
+	if r.Error != "" {
+		covered = payment.Params{"error": r.Error}
+	} else if r.Node != "" {
 		fmt.Fprintf(&b, "<response><%s>", r.Node)
 		for _, k := range sortedKeys(r.Fields) {
 			if r.Fields[k] != "" {
@@ -254,10 +129,12 @@ func (s *Sandbox) writeXML(w http.ResponseWriter, r xmlReply) {
 			}
 		}
 		fmt.Fprintf(&b, "</%s></response>", r.Node)
+	}
+	if r.Merchant != nil && (r.Error != "" || r.Node != "") {
 		signer, err := s.signer(*r.Merchant, r.SignType)
 		if err == nil {
 			var signed payment.Params
-			signed, err = signCharset(signer, r.Fields, charset)
+			signed, err = signCharset(signer, covered, charset)
 			if err == nil {
 				sig := signed["sign"]
 				if f.CorruptSign {

@@ -50,15 +50,21 @@ func tradeFields(t *Trade) payment.Params {
 
 // signFor signs p as Alipay signs messages to the trade's merchant.
 func (s *Sandbox) signFor(t *Trade, p payment.Params, corruptSign bool) (payment.Params, error) {
-	m, ok := s.merchants[t.Partner]
+	return s.signAs(t.Partner, payment.SignType(t.SignType), t.Charset, p, corruptSign)
+}
+
+// signAs signs p as Alipay signs messages to partner with sign type st,
+// over its pre-sign string in charset.
+func (s *Sandbox) signAs(partner string, st payment.SignType, charset string, p payment.Params, corruptSign bool) (payment.Params, error) {
+	m, ok := s.merchants[partner]
 	if !ok {
-		return nil, fmt.Errorf("sandbox: merchant %s is no longer registered", t.Partner)
+		return nil, fmt.Errorf("sandbox: merchant %s is no longer registered", partner)
 	}
-	signer, err := s.signer(m, payment.SignType(t.SignType))
+	signer, err := s.signer(m, st)
 	if err != nil {
 		return nil, err
 	}
-	signed, err := signCharset(signer, p, t.Charset)
+	signed, err := signCharset(signer, p, charset)
 	if err != nil {
 		return nil, err
 	}

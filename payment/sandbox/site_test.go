@@ -33,6 +33,7 @@ type site struct {
 	got    []delivery
 	counts map[string]int
 	answer answer
+	during func(d delivery) // called on each notification before it is answered
 }
 
 func newSite(t *testing.T) *site {
@@ -54,8 +55,13 @@ func (s *site) serve(w http.ResponseWriter, r *http.Request) {
 	no := form.Get("out_trade_no")
 	s.counts[no]++
 	n := s.counts[no]
-	ans := s.answer
+	ans, during := s.answer, s.during
 	s.mu.Unlock()
+	if during != nil && r.URL.Path == "/notify" {
+		// As a merchant does: check the notification (notify_verify)
+		// while Alipay waits for the answer.
+		during(d)
+	}
 	s.arrived.fire()
 	status, text := http.StatusOK, "success"
 	if ans != nil && r.URL.Path == "/notify" {
@@ -68,6 +74,14 @@ func (s *site) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, text)
+}
+
+// setDuring has the site call f with each notification it receives,
+// before answering it.
+func (s *site) setDuring(f func(d delivery)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.during = f
 }
 
 func (s *site) setAnswer(a answer) {
@@ -98,6 +112,34 @@ func (s *site) waitDeliveries(t *testing.T, outTradeNo string, n int) []delivery
 		return len(ds) >= n
 	}, func() string {
 		return fmt.Sprintf("%d of %d notifications of %s arrived", len(ds), n, outTradeNo)
+	})
+	return ds
+}
+
+// refundDeliveries returns the refund notifications of outReturnNo that
+// arrived, in order of arrival.
+func (s *site) refundDeliveries(outReturnNo string) []delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []delivery
+	for _, d := range s.got {
+		if d.Form.Get("out_return_no") == outReturnNo {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// waitRefundDeliveries waits until at least n refund notifications of
+// outReturnNo arrived.
+func (s *site) waitRefundDeliveries(t *testing.T, outReturnNo string, n int) []delivery {
+	t.Helper()
+	var ds []delivery
+	await(t, s.arrived, func() bool {
+		ds = s.refundDeliveries(outReturnNo)
+		return len(ds) >= n
+	}, func() string {
+		return fmt.Sprintf("%d of %d notifications of refund %s arrived", len(ds), n, outReturnNo)
 	})
 	return ds
 }

@@ -26,17 +26,20 @@ type Trade struct {
 	SignType   string `gorm:"not null" json:"sign_type"` // the merchant's; Alipay answers in kind
 	Charset    string `gorm:"not null" json:"charset"`
 
-	Status        string     `gorm:"not null;index" json:"trade_status"`
-	TradeNo       *string    `gorm:"uniqueIndex" json:"trade_no,omitempty"`
-	BuyerID       string     `json:"buyer_id,omitempty"`
-	BuyerEmail    string     `json:"buyer_email,omitempty"`
-	Opened        bool       `json:"opened"` // the buyer opened the cashier: from then on queries find it
-	RefundedMinor int64      `json:"refunded_minor"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
-	ExpiresAt     time.Time  `gorm:"index" json:"expires_at"`
-	PaidAt        *time.Time `json:"paid_at,omitempty"`
-	ClosedAt      *time.Time `json:"closed_at,omitempty"`
+	Status        string  `gorm:"not null;index" json:"trade_status"`
+	TradeNo       *string `gorm:"uniqueIndex" json:"trade_no,omitempty"`
+	BuyerID       string  `json:"buyer_id,omitempty"`
+	BuyerEmail    string  `json:"buyer_email,omitempty"`
+	Opened        bool    `json:"opened"` // the buyer opened the cashier: from then on queries find it
+	RefundedMinor int64   `json:"refunded_minor"`
+	// RefundPendingMinor is what asynchronous refunds still processing
+	// will take: reserved, not yet refunded.
+	RefundPendingMinor int64      `gorm:"not null" json:"refund_pending_minor"`
+	CreatedAt          time.Time  `json:"created_at"`
+	UpdatedAt          time.Time  `json:"updated_at"`
+	ExpiresAt          time.Time  `gorm:"index" json:"expires_at"`
+	PaidAt             *time.Time `json:"paid_at,omitempty"`
+	ClosedAt           *time.Time `json:"closed_at,omitempty"`
 }
 
 // TableName keeps the sandbox's tables apart from the shop's.
@@ -52,6 +55,9 @@ type Notification struct {
 	TradeID       uint       `gorm:"not null;index" json:"-"`
 	OutTradeNo    string     `gorm:"not null" json:"out_trade_no"`
 	TradeStatus   string     `json:"trade_status"`
+	Kind          string     `gorm:"not null" json:"kind"` // "trade", or "refund" for an asynchronous refund's result
+	OutReturnNo   string     `json:"out_return_no,omitempty"`
+	RefundStatus  string     `json:"refund_status,omitempty"` // REFUND_SUCCESS or REFUND_FAIL
 	URL           string     `gorm:"not null" json:"url"`
 	Body          string     `gorm:"not null" json:"body"`
 	ContentType   string     `gorm:"not null" json:"content_type"`
@@ -94,7 +100,15 @@ type Attempt struct {
 // TableName keeps the sandbox's tables apart from the shop's.
 func (Attempt) TableName() string { return "sandbox_notification_attempts" }
 
-// Refund is one forex_refund the sandbox executed.
+// Notification kinds.
+const (
+	kindTrade  = "trade"
+	kindRefund = "refund"
+)
+
+// Refund is one forex_refund the sandbox accepted: executed at once
+// (is_sync=Y) or, asynchronous, PROCESSING until DueAt and then SUCCESS or
+// FAILED.
 type Refund struct {
 	ID          uint      `gorm:"primaryKey" json:"-"`
 	Partner     string    `gorm:"not null;uniqueIndex:idx_sandbox_refund_out,priority:1" json:"partner"`
@@ -107,8 +121,23 @@ type Refund struct {
 	Reason      string    `json:"reason,omitempty"`
 	GmtReturn   string    `json:"gmt_return"`
 	IsSync      bool      `json:"is_sync"`
-	CreatedAt   time.Time `json:"created_at"`
+	CreatedAt   time.Time `json:"created_at"` // on the sandbox's clock
+
+	Status      string     `gorm:"not null" json:"status"` // SUCCESS, PROCESSING or FAILED (refund_result_code)
+	ErrorCode   string     `json:"error_code,omitempty"`   // why it FAILED
+	NotifyURL   string     `json:"notify_url,omitempty"`   // where its asynchronous result goes
+	SignType    string     `json:"sign_type,omitempty"`    // of the request: the result is signed in kind
+	Charset     string     `json:"charset,omitempty"`      // of the request
+	DueAt       *time.Time `json:"due_at,omitempty"`       // when a PROCESSING refund completes
+	CompletedAt *time.Time `json:"completed_at,omitempty"` // when it succeeded or failed
 }
+
+// Refund states, as alipay.acquire.refund.query names them.
+const (
+	refundSuccess    = "SUCCESS"
+	refundProcessing = "PROCESSING"
+	refundFailed     = "FAILED"
+)
 
 // TableName keeps the sandbox's tables apart from the shop's.
 func (Refund) TableName() string { return "sandbox_refunds" }
