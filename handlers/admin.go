@@ -38,6 +38,22 @@ type AdminStore interface {
 	Rejects(ctx context.Context, limit int) ([]models.Reject, error)
 	// (more for reading go here)
 
+	// The catalog: products, their stock, categories, the CSV.
+	CatalogProducts(ctx context.Context) ([]models.StockedProduct, error)
+	CatalogProduct(ctx context.Context, id uint) (*models.StockedProduct, error)
+	CreateProduct(ctx context.Context, in models.ProductInput, stock int, a models.AuditEntry) (*models.Product, error)
+	UpdateProduct(ctx context.Context, id uint, in models.ProductInput, a models.AuditEntry) (*models.Product, error)
+	SetHidden(ctx context.Context, id uint, hidden bool, a models.AuditEntry) (*models.Product, error)
+	DeleteProduct(ctx context.Context, id uint, a models.AuditEntry) error
+	AdjustStock(ctx context.Context, id uint, delta int, reason string, a models.AuditEntry) (*models.StockChange, error)
+	Categories(ctx context.Context) ([]models.Category, error)
+	CategoriesWithCounts(ctx context.Context) ([]models.CategoryCount, error)
+	CategoryByID(ctx context.Context, id uint) (*models.Category, error)
+	SaveCategory(ctx context.Context, id uint, in models.CategoryInput, a models.AuditEntry) (*models.Category, error)
+	DeleteCategory(ctx context.Context, id uint, a models.AuditEntry) error
+	CatalogRows(ctx context.Context, prices models.Prices) ([]models.CatalogRow, error)
+	ImportCatalog(ctx context.Context, rows []models.CatalogRow, prices models.Prices, a models.AuditEntry) (*models.ImportResult, error)
+
 	// One order: its timeline and what a person does to it.
 	OrderByNo(ctx context.Context, orderNo string) (*models.Order, error)
 	Events(ctx context.Context, orderID uint) ([]models.OrderEvent, error)
@@ -53,6 +69,12 @@ type AdminStore interface {
 	Ship(ctx context.Context, orderNo, carrier, trackingNo string, a models.AuditEntry) (*models.Order, error)
 	RecordEvent(ctx context.Context, orderNo string, kind models.EventKind, actor, detail string, once bool) error
 	// (more for the order page and its actions go here)
+
+	// A product's pictures.
+	PicturesOf(ctx context.Context, productIDs []uint) (map[uint][]models.Picture, error)
+	AddPicture(ctx context.Context, productID uint, alt string, files []models.PictureFile, a models.AuditEntry) (*models.Picture, error)
+	MovePicture(ctx context.Context, productID, pictureID uint, by int, a models.AuditEntry) error
+	DeletePicture(ctx context.Context, productID, pictureID uint, a models.AuditEntry) error
 }
 
 // Admin session lifetimes: a session ends after adminIdle without a
@@ -75,7 +97,13 @@ var errSignIn = errors.New("sign in first")
 // adminRoutes lists every route of the merchant admin. Every page is
 // no-store; every POST carries the session's CSRF token.
 func (s *Server) adminRoutes(r *gin.Engine) {
-	open := r.Group("/admin", s.crossOrigin(), s.limitForm, s.session, noStore, s.adminSession)
+	// Every admin request goes through the same chain; only the body
+	// limit differs: 16 KiB forms, and for the two file uploads a larger
+	// limit read only once the session is known.
+	base := func(body gin.HandlerFunc) []gin.HandlerFunc {
+		return []gin.HandlerFunc{s.crossOrigin(), body, s.session, noStore, s.adminSession}
+	}
+	open := r.Group("/admin", base(s.limitForm)...)
 	open.GET("/login", s.adminLoginForm)
 	open.POST("/login", s.adminLogin)
 
@@ -95,7 +123,37 @@ func (s *Server) adminRoutes(r *gin.Engine) {
 	a.POST("/reviews/:id/resolve", s.adminResolve)
 	a.GET("/notifications", s.adminNotifications)
 	a.GET("/audit", s.adminAudit)
+
+	a.GET("/products", s.adminProducts)
+	a.GET("/products.csv", s.adminCatalogCSV)
+	a.GET("/products/new", s.adminNewProduct)
+	a.POST("/products/new", s.adminCreateProduct)
+	a.GET("/products/:id", s.adminProduct)
+	a.POST("/products/:id", s.adminUpdateProduct)
+	a.POST("/products/:id/hide", s.adminHideProduct)
+	a.POST("/products/:id/show", s.adminShowProduct)
+	a.POST("/products/:id/delete", s.adminDeleteProduct)
+	a.POST("/products/:id/stock", s.adminAdjustStock)
+	a.GET("/products/:id/pictures", s.adminPictures)
+	a.POST("/products/:id/pictures/:picture_id/move", s.adminMovePicture)
+	a.POST("/products/:id/pictures/:picture_id/delete", s.adminDeletePicture)
+	a.GET("/categories", s.adminCategories)
+	a.POST("/categories", s.adminCreateCategory)
+	a.GET("/categories/:id", s.adminCategory)
+	a.POST("/categories/:id", s.adminUpdateCategory)
+	a.POST("/categories/:id/delete", s.adminDeleteCategory)
+
+	// File uploads: their CSRF token is a field of the multipart form,
+	// parsed by limitUpload.
+	pics := r.Group("/admin", append(base(s.passBody), s.requireAdmin, s.limitUpload(pictureFileLimit), s.adminCSRF)...)
+	pics.POST("/products/:id/pictures", s.adminAddPicture)
+	csv := r.Group("/admin", append(base(s.passBody), s.requireAdmin, s.limitUpload(catalogFileLimit), s.adminCSRF)...)
+	csv.POST("/products.csv", s.adminImportCatalog)
 }
+
+// passBody leaves the body to a later limit (limitUpload): for the upload
+// routes, which read it only once the session is known.
+func (s *Server) passBody(c *gin.Context) { c.Next() }
 
 // noStore keeps admin pages out of every cache, the browser's included.
 func noStore(c *gin.Context) {

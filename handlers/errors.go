@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"shop/models"
+	"shop/pictures"
 	"shop/settle"
 )
 
@@ -81,6 +82,15 @@ var errorKinds = []errorKind{
 	{models.ErrRefundExceeds, http.StatusConflict, "refund_exceeds", "error.refundexceeds"},
 	{models.ErrState, http.StatusConflict, "wrong_state", "error.state"},
 	{models.ErrResolved, http.StatusConflict, "already_resolved", "error.resolved"},
+	{models.ErrOrdered, http.StatusConflict, "ordered", "catadmin.err.ordered"},
+	{models.ErrStockShort, http.StatusConflict, "stock_short", "catadmin.err.stockshort"},
+	// A product's pictures: uploads refused.
+	{pictures.ErrFormat, http.StatusUnsupportedMediaType, "unsupported_picture", "pictures.err.format"},
+	{pictures.ErrTooLarge, http.StatusRequestEntityTooLarge, "too_large", "pictures.err.toolarge"},
+	{pictures.ErrDimensions, http.StatusUnprocessableEntity, "picture_dimensions", "pictures.err.dimensions"},
+	{pictures.ErrBroken, http.StatusUnprocessableEntity, "broken_picture", "pictures.err.broken"},
+	{models.ErrDuplicatePicture, http.StatusConflict, "duplicate_picture", "pictures.err.duplicate"},
+	{models.ErrTooManyPictures, http.StatusConflict, "too_many_pictures", "pictures.err.toomany"},
 	{errAppNeedsRSA, http.StatusUnprocessableEntity, "channel_unavailable", "error.appchannel"},
 	{errBadRequest, http.StatusBadRequest, "bad_request", "error.badrequest"},
 	{errInvalidJSON, http.StatusBadRequest, "invalid_json", "error.badrequest"},

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"shop/models"
+	"shop/pictures"
 	"shop/settle"
 )
 
@@ -47,6 +48,21 @@ func TestErrorMap(t *testing.T) {
 		{"method", errNoMethod, 405, "method_not_allowed", ""},
 		{"forged notification", fmt.Errorf("%w: bad sign", settle.ErrRejected), 400, "rejected", ""},
 		{"notify_verify unreachable", fmt.Errorf("%w: timeout", settle.ErrDeferred), 503, "retry_later", ""},
+		{"admin input", fmt.Errorf("x: %w", models.ErrInvalid), 422, "invalid", ""},
+		{"password rules", models.ErrPassword, 422, "invalid_password", ""},
+		{"account name", models.ErrStaffName, 422, "invalid_name", ""},
+		{"refund too large", fmt.Errorf("x: %w", models.ErrRefundExceeds), 409, "refund_exceeds", ""},
+		{"wrong order state", fmt.Errorf("x: %w", models.ErrState), 409, "wrong_state", ""},
+		{"review resolved", models.ErrResolved, 409, "already_resolved", ""},
+		{"account locked", errLocked, 429, "locked", ""},
+		{"product ordered", fmt.Errorf("delete: %w", models.ErrOrdered), 409, "ordered", ""},
+		{"stock short", fmt.Errorf("adjust: %w", models.ErrStockShort), 409, "stock_short", ""},
+		{"picture format", fmt.Errorf("upload: %w", pictures.ErrFormat), 415, "unsupported_picture", ""},
+		{"picture too large", pictures.ErrTooLarge, 413, "too_large", ""},
+		{"picture dimensions", pictures.ErrDimensions, 422, "picture_dimensions", ""},
+		{"broken picture", pictures.ErrBroken, 422, "broken_picture", ""},
+		{"duplicate picture", models.ErrDuplicatePicture, 409, "duplicate_picture", ""},
+		{"too many pictures", models.ErrTooManyPictures, 409, "too_many_pictures", ""},
 		{"anything else", errors.New("disk on fire"), 500, "internal", "Sorry, something went wrong on our side. Please try again in a moment."},
 	}
 	h := newHarness(t, options{})

@@ -21,6 +21,8 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/healthz", s.healthz)
 	r.HEAD("/healthz", s.healthz)
 	r.GET("/assets/*path", gin.WrapH(assets.Handler()))
+	r.GET("/images/:hash", s.imageFile)
+	r.HEAD("/images/:hash", s.imageFile)
 
 	// Alipay's server calls this with no cookie and no CSRF token; it
 	// answers plain text only.
