@@ -52,34 +52,71 @@ func deadline(o *models.Order) (created time.Time, valid time.Duration) {
 	return created, max(valid, time.Second)
 }
 
+// Alipay's limits on what it shows the buyer, in characters. Its English
+// pages allow a subject of 256; its Chinese page says 255 bytes, that is
+// 128 Chinese characters, so a Chinese subject stays within 128.
+const (
+	subjectMax   = 256
+	subjectMaxZH = 128
+	bodyMax      = 400 // create_forex_trade(_wap); the app SDK's 512 is larger
+	// subjectNameMax leaves the rest of the subject to "and N more".
+	subjectNameMax = 60
+	goodsNameMax   = 64
+)
+
+// The subject, the body and the goods list are in the order's language
+// (o.Lang), never the current request's: they are part of what Alipay
+// compares when an out_trade_no is sent again.
+
 // orderSubject is the short title the buyer sees in the cashier.
 func orderSubject(o *models.Order) string {
-	if len(o.Lines) == 0 {
-		return "Order " + o.OrderNo
+	l := orderLang(o)
+	limit := subjectMax
+	if l.ZH() {
+		limit = subjectMaxZH
 	}
-	first := payment.CleanText(o.Lines[0].Name, 60)
+	if len(o.Lines) == 0 {
+		return payment.CleanText(l.Tf("order.number", "OrderNo", o.OrderNo), limit)
+	}
+	first := alipayName(o.Lines[0], l, subjectNameMax)
 	if n := len(o.Lines) - 1; n > 0 {
-		return fmt.Sprintf("%s and %d more", first, n)
+		return payment.CleanText(l.Tn("alipay.subject.more", n, "Name", first), limit)
 	}
 	return first
 }
 
 // orderBody lists the lines, within Alipay's 400 characters.
 func orderBody(o *models.Order) string {
+	l := orderLang(o)
 	parts := make([]string, 0, len(o.Lines))
-	for _, l := range o.Lines {
-		parts = append(parts, fmt.Sprintf("%d x %s", l.Quantity, l.Name))
+	for _, ln := range o.Lines {
+		parts = append(parts, l.Tf("alipay.body.line", "Quantity", ln.Quantity, "Name", alipayName(ln, l, bodyMax)))
 	}
-	return payment.CleanText(strings.Join(parts, ", "), 400)
+	return payment.CleanText(strings.Join(parts, l.T("alipay.body.separator")), bodyMax)
 }
 
 // goodsInformation is trade_information for sales of goods (type 4).
 func goodsInformation(o *models.Order) *payment.TradeInformation {
+	l := orderLang(o)
 	goods := make([]payment.Goods, len(o.Lines))
-	for i, l := range o.Lines {
-		goods[i] = payment.Goods{Name: l.Name, Quantity: l.Quantity}
+	for i, ln := range o.Lines {
+		goods[i] = payment.Goods{Name: alipayName(ln, l, goodsNameMax), Quantity: ln.Quantity}
 	}
 	return payment.GoodsTradeInformation(goods)
+}
+
+// alipayName is a line's name in l as Alipay may show it: without the
+// characters it forbids, at most limit characters. A name made only of
+// such characters leaves nothing, which Alipay refuses: the English name
+// stands in for it, and a word for "item" for both.
+func alipayName(ln models.OrderLine, l Lang, limit int) string {
+	name, _ := lineName(ln, l)
+	for _, n := range []string{name, ln.Name, l.T("alipay.item")} {
+		if s := payment.CleanText(n, limit); s != "" {
+			return s
+		}
+	}
+	return "-" // only if the catalog's own word were empty
 }
 
 // alipayReturn is where the cashier sends the buyer back. It verifies the

@@ -17,31 +17,90 @@ import (
 	"shop/payment"
 )
 
-type apiProduct struct {
-	ID         uint   `json:"id"`
-	Slug       string `json:"slug"`
-	Name       string `json:"name"`
-	PriceMinor int64  `json:"price_minor"`
-	Price      string `json:"price"`
-	Currency   string `json:"currency"`
-	Stock      int    `json:"stock"`
-	Image      string `json:"image"`
+// apiCatalog is the answer of GET /api/products.
+type apiCatalog struct {
+	Products   []apiProduct  `json:"products"`
+	Categories []apiCategory `json:"categories"`
+	Lang       string        `json:"lang"` // the language of name and description: "en" or "zh"
 }
 
-// apiProducts is GET /api/products.
+// apiProduct is a product for apps: name and description in the language
+// asked for (English when it has no Chinese), and both as stored (name_zh
+// is "" when there is no Chinese name).
+type apiProduct struct {
+	ID            uint         `json:"id"`
+	Slug          string       `json:"slug"`
+	Name          string       `json:"name"`
+	NameEN        string       `json:"name_en"`
+	NameZH        string       `json:"name_zh"`
+	Description   string       `json:"description"`
+	DescriptionEN string       `json:"description_en"`
+	DescriptionZH string       `json:"description_zh"`
+	Category      *apiCategory `json:"category"` // null when it has none
+	PriceMinor    int64        `json:"price_minor"`
+	Price         string       `json:"price"`
+	Currency      string       `json:"currency"`
+	Stock         int          `json:"stock"`
+	// Image is what a list shows: the first picture in the size of a card,
+	// or the drawing.
+	Image string `json:"image"`
+	// Images are the pictures, the largest file of each, in the merchant's
+	// order; or the drawing.
+	Images []string `json:"images"`
+}
+
+// apiCategory is a category for apps, named like a product.
+type apiCategory struct {
+	Slug   string `json:"slug"`
+	Name   string `json:"name"`
+	NameEN string `json:"name_en"`
+	NameZH string `json:"name_zh"`
+}
+
+func newAPICategory(c models.Category, l Lang) apiCategory {
+	return apiCategory{Slug: c.Slug, Name: inLang(l, c.Name, c.NameZH), NameEN: c.Name, NameZH: c.NameZH}
+}
+
+// apiProducts is GET /api/products: the products on sale and the
+// categories, in the language Accept-Language asks for.
 func (s *Server) apiProducts(c *gin.Context) {
-	products, err := s.store.Products(c.Request.Context())
+	ctx := c.Request.Context()
+	products, err := s.store.Products(ctx)
 	if err != nil {
 		s.apiFail(c, err)
 		return
 	}
-	out := make([]apiProduct, 0, len(products))
-	for _, p := range products {
-		out = append(out, apiProduct{ID: p.ID, Slug: p.Slug, Name: p.Name, PriceMinor: p.PriceMinor,
-			Price:    payment.Amount{Minor: p.PriceMinor, Currency: payment.Currency(p.Currency)}.String(),
-			Currency: p.Currency, Stock: p.Stock, Image: p.Image})
+	categories, err := s.store.Categories(ctx)
+	if err != nil {
+		s.apiFail(c, err)
+		return
 	}
-	c.JSON(http.StatusOK, gin.H{"products": out})
+	pictures, err := s.store.PicturesOf(ctx, productIDs(products))
+	if err != nil {
+		s.apiFail(c, err)
+		return
+	}
+	l := negotiate(c.Request, "")
+	out := apiCatalog{Products: make([]apiProduct, 0, len(products)), Categories: make([]apiCategory, 0, len(categories)), Lang: l.Code}
+	for _, p := range products {
+		ap := apiProduct{ID: p.ID, Slug: p.Slug, Name: inLang(l, p.Name, p.NameZH), NameEN: p.Name, NameZH: p.NameZH,
+			Description: inLang(l, p.Description, p.DescriptionZH), DescriptionEN: p.Description, DescriptionZH: p.DescriptionZH,
+			PriceMinor: p.PriceMinor,
+			Price:      payment.Amount{Minor: p.PriceMinor, Currency: payment.Currency(p.Currency)}.String(),
+			Currency:   p.Currency, Stock: p.Stock,
+			Image: apiImage(p, pictures[p.ID]), Images: apiImages(p, pictures[p.ID])}
+		if p.Category != nil {
+			cat := newAPICategory(*p.Category, l)
+			ap.Category = &cat
+		}
+		out.Products = append(out.Products, ap)
+	}
+	for _, cat := range categories {
+		out.Categories = append(out.Categories, newAPICategory(cat, l))
+	}
+	c.Header("Content-Language", l.Tag)
+	c.Writer.Header().Add("Vary", "Accept-Language")
+	c.JSON(http.StatusOK, out)
 }
 
 // apiOrderRequest is the body of POST /api/orders. There is no price in it:
@@ -103,7 +162,7 @@ func (s *Server) apiCreateOrder(c *gin.Context) {
 	o, _, err := s.store.CreateOrder(c.Request.Context(), models.NewOrder{
 		OwnerID: owner, CheckoutKey: key, Channel: models.Channel(req.Channel), Currency: string(s.currency), Items: items,
 		Name: ct.Name, Phone: ct.Phone, Email: ct.Email, Address: ct.Address, ExpiresAt: s.now().Add(s.timeoutDur),
-		ClientIP: c.ClientIP(),
+		ClientIP: c.ClientIP(), Lang: negotiate(c.Request, "").Code,
 	})
 	if err != nil {
 		s.apiFail(c, err)

@@ -45,24 +45,54 @@ func keys(m map[string]any) []string {
 	return out
 }
 
+// TestAPIProducts pins the contract of GET /api/products (architecture
+// §3.2): the keys apps already read keep their values, in English by
+// default; the names in both languages, the category and the images come
+// beside them.
 func TestAPIProducts(t *testing.T) {
 	h := newHarness(t, options{})
 
 	res, out := h.apiCall(http.MethodGet, "/api/products", "", nil)
 
 	require.Equal(t, http.StatusOK, res.StatusCode)
-	assert.Equal(t, []string{"products"}, keys(out))
+	assert.Equal(t, []string{"categories", "lang", "products"}, keys(out))
+	assert.Equal(t, "en", out["lang"])
+	assert.Equal(t, "en", res.Header.Get("Content-Language"))
+	assert.Contains(t, res.Header.Values("Vary"), "Accept-Language")
+	assert.Equal(t, []any{}, out["categories"], "the seeded catalog has none")
 	products, ok := out["products"].([]any)
 	require.True(t, ok)
 	require.Len(t, products, 12)
 	first := products[0].(map[string]any)
-	assert.Equal(t, map[string]any{"id": 1.0, "slug": "silk-scarf", "name": "Silk scarf", "price_minor": 3900.0,
-		"price": "39.00", "currency": "USD", "stock": 12.0, "image": "/assets/img/silk-scarf.svg"}, first)
+	old := map[string]any{"id": 1.0, "slug": "silk-scarf", "name": "Silk scarf", "price_minor": 3900.0,
+		"price": "39.00", "currency": "USD", "stock": 12.0, "image": "/assets/img/silk-scarf.svg"}
+	for k, v := range old {
+		assert.Equal(t, v, first[k], k)
+	}
+	assert.Equal(t, map[string]any{
+		"name_en": "Silk scarf", "name_zh": "真丝围巾",
+		"description":    "A light mulberry silk scarf with a hand-rolled hem.",
+		"description_en": "A light mulberry silk scarf with a hand-rolled hem.",
+		"description_zh": "轻盈的桑蚕丝围巾，手工卷边。",
+		"category":       nil,
+		"images":         []any{"/assets/img/silk-scarf.svg"},
+	}, without(first, old))
 	for _, p := range products {
 		assert.Equal(t, keys(first), keys(p.(map[string]any)))
 	}
 	pin := products[6].(map[string]any)
 	assert.Equal(t, "6.50", pin["price"])
+}
+
+// without returns m without the keys of other.
+func without(m, other map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		if _, ok := other[k]; !ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // apiOrder is POST /api/orders's successful answer.

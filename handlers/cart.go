@@ -26,8 +26,8 @@ type cartPage struct {
 	Short bool
 }
 
-// pricedCart prices the session's cart from the store. Lines whose product
-// is gone are dropped.
+// pricedCart prices the session's cart from the store, in l. Lines whose
+// product is gone or hidden are dropped.
 func (s *Server) pricedCart(c *gin.Context, l Lang) ([]cartItem, int64, error) {
 	lines := readCart(c)
 	ids := make([]uint, len(lines))
@@ -42,22 +42,45 @@ func (s *Server) pricedCart(c *gin.Context, l Lang) ([]cartItem, int64, error) {
 	var total int64
 	for _, ln := range lines {
 		pr, ok := products[ln.ProductID]
-		if !ok {
+		if !ok || pr.Hidden {
 			continue
 		}
 		line := pr.PriceMinor * int64(ln.Quantity)
 		total += line
-		items = append(items, cartItem{Product: s.productView(pr, l), Quantity: ln.Quantity,
+		v := s.productView(pr, l)
+		v.Image = mainImage(pr, nil, v.Name, len(items), cartImageWidth, cartImageHeight)
+		items = append(items, cartItem{Product: v, Quantity: ln.Quantity,
 			Total: formatPrice(line, payment.Currency(pr.Currency)), Short: ln.Quantity > pr.Stock})
 	}
 	return items, total, nil
 }
 
-// cart shows the cart.
+// The slot of a cart line's drawing; a picture brings its own size, and
+// the stylesheet fits either to the line.
+const (
+	cartImageWidth  = 80
+	cartImageHeight = 60
+)
+
+// cart shows the cart, each line with its product's first picture. Lines
+// of products gone or hidden since they were added leave the cart, so
+// that its count and the checkout agree with what it shows.
 func (s *Server) cart(c *gin.Context) {
 	p := cartPage{page: s.newPage(c, "cart.title")}
 	items, total, err := s.pricedCart(c, p.Lang)
 	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if len(items) < len(readCart(c)) {
+		kept := make([]cartLine, len(items))
+		for i, it := range items {
+			kept[i] = cartLine{ProductID: it.Product.ID, Quantity: it.Quantity}
+		}
+		writeCart(c, kept)
+		p.CartCount = cartCount(c)
+	}
+	if err := s.cartPictures(c, items); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -66,6 +89,30 @@ func (s *Server) cart(c *gin.Context) {
 		p.Short = p.Short || it.Short
 	}
 	s.render(c, http.StatusOK, "cart", p)
+}
+
+// cartPictures shows each line's first picture, if its product has one,
+// with one query for the whole cart.
+func (s *Server) cartPictures(c *gin.Context, items []cartItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	ids := make([]uint, len(items))
+	for i, it := range items {
+		ids[i] = it.Product.ID
+	}
+	pictures, err := s.store.PicturesOf(c.Request.Context(), ids)
+	if err != nil {
+		return err
+	}
+	for i := range items {
+		pv := &items[i].Product
+		if v, ok := firstPicture(pictures[pv.ID], pv.Name); ok {
+			v.Lazy = pv.Image.Lazy
+			pv.Image = v
+		}
+	}
+	return nil
 }
 
 // addToCart adds a quantity of a product (form: product_id, quantity),
@@ -125,6 +172,8 @@ func (s *Server) updateCart(c *gin.Context) {
 	s.redirect(c, "/cart")
 }
 
+// lookupProduct returns a product on sale, or answers 404 for one that is
+// gone or hidden.
 func (s *Server) lookupProduct(c *gin.Context, id uint) (*models.Product, bool) {
 	products, err := s.store.ProductsByID(c.Request.Context(), []uint{id})
 	if err != nil {
@@ -132,7 +181,7 @@ func (s *Server) lookupProduct(c *gin.Context, id uint) (*models.Product, bool) 
 		return nil, false
 	}
 	pr, ok := products[id]
-	if !ok {
+	if !ok || pr.Hidden {
 		s.fail(c, fmt.Errorf("product %d: %w", id, models.ErrNotFound))
 		return nil, false
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -15,21 +16,28 @@ type productView struct {
 	Slug        string
 	Name        string
 	Description string
+	Category    string // the category's name, "" when it has none
 	Price       string
 	Stock       int
-	Image       string
+	Image       imageView   // in a list: the first picture, or the drawing
+	Pictures    []imageView // on its own page: every picture, or the drawing
+}
+
+// inLang returns the Chinese text when l is Chinese and there is one, the
+// English otherwise: a translation left empty falls back to English.
+func inLang(l Lang, en, zh string) string {
+	if l.ZH() && zh != "" {
+		return zh
+	}
+	return en
 }
 
 func (s *Server) productView(p models.Product, l Lang) productView {
-	v := productView{ID: p.ID, Slug: p.Slug, Name: p.Name, Description: p.Description,
-		Price: formatPrice(p.PriceMinor, payment.Currency(p.Currency)), Stock: p.Stock, Image: p.Image}
-	if l.ZH() {
-		if p.NameZH != "" {
-			v.Name = p.NameZH
-		}
-		if p.DescriptionZH != "" {
-			v.Description = p.DescriptionZH
-		}
+	v := productView{ID: p.ID, Slug: p.Slug, Name: inLang(l, p.Name, p.NameZH),
+		Description: inLang(l, p.Description, p.DescriptionZH),
+		Price:       formatPrice(p.PriceMinor, payment.Currency(p.Currency)), Stock: p.Stock}
+	if p.Category != nil {
+		v.Category = inLang(l, p.Category.Name, p.Category.NameZH)
 	}
 	return v
 }
@@ -39,16 +47,24 @@ type homePage struct {
 	Products []productView
 }
 
-// home is the catalog.
+// home is the catalog: the products on sale, each with its first picture.
 func (s *Server) home(c *gin.Context) {
-	products, err := s.store.Products(c.Request.Context())
+	ctx := c.Request.Context()
+	products, err := s.store.Products(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	pictures, err := s.store.PicturesOf(ctx, productIDs(products))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	p := homePage{page: s.newPage(c, "shop.name")}
-	for _, pr := range products {
-		p.Products = append(p.Products, s.productView(pr, p.Lang))
+	for i, pr := range products {
+		v := s.productView(pr, p.Lang)
+		v.Image = mainImage(pr, pictures[pr.ID], v.Name, i, drawingWidth, drawingHeight)
+		p.Products = append(p.Products, v)
 	}
 	s.render(c, http.StatusOK, "home", p)
 }
@@ -60,15 +76,26 @@ type productPage struct {
 	Max     int
 }
 
-// product is one product's page.
+// product is one product's page, with all its pictures. A hidden product
+// is not found.
 func (s *Server) product(c *gin.Context) {
-	pr, err := s.store.ProductBySlug(c.Request.Context(), c.Param("slug"))
+	ctx := c.Request.Context()
+	pr, err := s.store.ProductBySlug(ctx, c.Param("slug"))
+	if err == nil && pr.Hidden {
+		err = fmt.Errorf("product %q is hidden: %w", pr.Slug, models.ErrNotFound)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	pictures, err := s.store.PicturesOf(ctx, []uint{pr.ID})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	p := productPage{page: s.newPage(c, "shop.name"), Max: min(pr.Stock, models.MaxQuantity)}
 	p.Product = s.productView(*pr, p.Lang)
+	p.Product.Pictures = productImages(*pr, pictures[pr.ID], p.Product.Name)
 	p.Title = p.Product.Name
 	for _, l := range readCart(c) {
 		if l.ProductID == pr.ID {

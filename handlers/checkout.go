@@ -129,7 +129,7 @@ func (s *Server) checkout(c *gin.Context) {
 	order, created, err := s.store.CreateOrder(c.Request.Context(), models.NewOrder{
 		OwnerID: ownerID(c), CheckoutKey: key, Channel: channel, Currency: string(s.currency), Items: items,
 		Name: form.Name, Phone: form.Phone, Email: form.Email, Address: form.Address,
-		ExpiresAt: s.now().Add(s.timeoutDur), ClientIP: c.ClientIP(),
+		ExpiresAt: s.now().Add(s.timeoutDur), ClientIP: c.ClientIP(), Lang: s.lang(c).Code,
 	})
 	if err != nil {
 		s.fail(c, err)

@@ -52,9 +52,29 @@ type shipmentView struct {
 // lineView is an order line as the order page shows it.
 type lineView struct {
 	Name     string
+	Lang     string // the name's language tag when it is not the page's, else ""
 	Quantity int
 	Unit     string
 	Total    string
+}
+
+// orderLang is the language the shopper placed the order in: its lines,
+// and what Alipay shows the buyer, speak it whatever the page's language.
+func orderLang(o *models.Order) Lang {
+	if l, ok := langByCode(o.Lang); ok {
+		return l
+	}
+	return english
+}
+
+// lineName is a line's name in l as it was when the order was placed: the
+// Chinese name when l is Chinese and the product had one, else the English;
+// in returns the language of the name given.
+func lineName(ln models.OrderLine, l Lang) (name string, in Lang) {
+	if l.ZH() && ln.NameZH != "" {
+		return ln.NameZH, chinese
+	}
+	return ln.Name, english
 }
 
 type orderPage struct {
@@ -104,9 +124,15 @@ func (s *Server) orderPage(c *gin.Context, pub publicOrder, owned *models.Order)
 		return p
 	}
 	cur := payment.Currency(owned.Currency)
+	ol := orderLang(owned)
 	for _, l := range owned.Lines {
-		p.Lines = append(p.Lines, lineView{Name: l.Name, Quantity: l.Quantity,
-			Unit: formatPrice(l.UnitMinor, cur), Total: formatPrice(l.TotalMinor(), cur)})
+		name, in := lineName(l, ol)
+		v := lineView{Name: name, Quantity: l.Quantity,
+			Unit: formatPrice(l.UnitMinor, cur), Total: formatPrice(l.TotalMinor(), cur)}
+		if in.Code != p.Lang.Code {
+			v.Lang = in.Tag
+		}
+		p.Lines = append(p.Lines, v)
 	}
 	p.Contact = &orderContact{Name: owned.Name, Phone: owned.Phone, Email: owned.Email, Address: owned.Address}
 	if owned.ShippedAt != nil {
