@@ -213,8 +213,18 @@ func (c *cluster) post(i int, path, contentType, body string) (int, string) {
 // so that the sandbox has the trade; it returns the order number.
 func (c *cluster) order(i, productID int) string {
 	c.t.Helper()
-	status, body := c.post(i, "/api/orders", "application/json",
-		fmt.Sprintf(`{"items":[{"product_id":%d,"quantity":1}],"channel":"wap"}`, productID))
+	// Each order from another client address, as a trusted proxy would
+	// report it (instances without TRUSTED_PROXIES ignore the header).
+	req, err := http.NewRequest(http.MethodPost, c.instances[i%len(c.instances)].URL+"/api/orders",
+		strings.NewReader(fmt.Sprintf(`{"items":[{"product_id":%d,"quantity":1}],"channel":"wap"}`, productID)))
+	require.NoError(c.t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", 1+i%250))
+	res, err := c.http.Do(req)
+	require.NoError(c.t, err)
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	status, body := res.StatusCode, string(raw)
 	require.Equal(c.t, http.StatusCreated, status, body)
 	var o struct {
 		OrderNo string `json:"order_no"`
