@@ -109,6 +109,10 @@ func applyPaid(tx *gorm.DB, o *Order, p Payment) (Verdict, string, error) {
 		if err := recordEvent(tx, o.ID, KindPaid, actor, fmt.Sprintf("Payment %s, from %s.", p.TradeNo, source)); err != nil {
 			return "", "", err
 		}
+		// The confirmation e-mail exists exactly when the payment does.
+		if err := enqueueMail(tx, o, MailOrderPaid); err != nil {
+			return "", "", err
+		}
 		return VerdictPaid, fmt.Sprintf("Payment %s marked the order paid.", p.TradeNo), nil
 	}
 	var cur Order

@@ -20,13 +20,14 @@ type consolePage struct {
 	Trades        []Trade
 	Notifications []Notification
 	Refunds       []Refund
+	Mail          []Mail // the newest; the mailbox page shows them whole
 	Faults        Faults
 	Services      []string
 	Message       string
 }
 
-// console shows trades, notifications with every delivery attempt, refunds
-// and the fault knobs.
+// console shows trades, notifications with every delivery attempt,
+// refunds, the newest e-mails in the mailbox and the fault knobs.
 func (s *Sandbox) console(w http.ResponseWriter, r *http.Request) {
 	data := consolePage{Prefix: s.cfg.Prefix, Faults: s.Faults(), Message: r.URL.Query().Get("msg"),
 		Services: []string{string(payment.ServiceWAP), string(payment.ServicePC), string(payment.ServiceQuery),
@@ -37,6 +38,7 @@ func (s *Sandbox) console(w http.ResponseWriter, r *http.Request) {
 			db.Order("id DESC").Limit(100).Find(&data.Trades).Error,
 			db.Preload("Deliveries", func(tx *gorm.DB) *gorm.DB { return tx.Order("id") }).Order("id DESC").Limit(100).Find(&data.Notifications).Error,
 			db.Order("id DESC").Limit(100).Find(&data.Refunds).Error,
+			db.Select("id", "recipient", "subject", "received_at").Order("id DESC").Limit(10).Find(&data.Mail).Error,
 		)
 	})
 	if err != nil {

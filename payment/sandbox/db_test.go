@@ -101,7 +101,7 @@ func TestAdoption(t *testing.T) {
 	assert.Equal(t, before.shop, after.shop, "the shop's tables are not the sandbox's business")
 	fresh := newEnv(t, options{})
 	assert.Equal(t, readSchema(t, openDB(t, fresh.dbPath)).sandbox, after.sandbox, "the same schema as a new database's")
-	assert.Equal(t, []int64{0, 1, 2, 3}, appliedVersions(t, db))
+	assert.Equal(t, []int64{0, 1, 2, 3, 4}, appliedVersions(t, db))
 
 	t.Run("trades", func(t *testing.T) {
 		paid := e.apiTrade(adoptedPaid)
@@ -207,5 +207,5 @@ func TestMigrationsNewDatabase(t *testing.T) {
 	var tables []string
 	require.NoError(t, db.Raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%goose%' ORDER BY name").Scan(&tables).Error)
 	assert.Equal(t, []string{"sandbox_goose_db_version"}, tables)
-	assert.Equal(t, []int64{0, 1, 2, 3}, appliedVersions(t, db))
+	assert.Equal(t, []int64{0, 1, 2, 3, 4}, appliedVersions(t, db))
 }

@@ -42,7 +42,7 @@ func parsePages() (*pages, error) {
 	if p.styleHash, err = styleHash(string(layout)); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"cashier", "done", "error", "console"} {
+	for _, name := range []string{"cashier", "done", "error", "console", "mailbox"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("sandbox: templates: %w", err)
@@ -64,7 +64,11 @@ func (s *Sandbox) render(w http.ResponseWriter, status int, name string, data an
 	if fp, ok := data.(formPage); ok {
 		formAction = fp.formAction()
 	}
-	w.Header().Set("Content-Security-Policy", s.pages.csp(formAction))
+	csp := s.pages.csp(formAction)
+	if pp, ok := data.(policyPage); ok {
+		csp = pp.policy()
+	}
+	w.Header().Set("Content-Security-Policy", csp)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

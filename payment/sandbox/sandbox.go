@@ -8,7 +8,8 @@
 // retried on Alipay's schedule, query, refund (synchronous, or asynchronous
 // with its result notified), refund query, notify_verify and the rate,
 // reconciliation and settlement files, plus a console, a JSON control API
-// and fault injection for tests. Its trades,
+// and fault injection for tests, and a mailbox where the merchant's
+// application can leave the e-mails it would send (ReceiveMail). Its trades,
 // notifications and refunds live in sandbox_* tables of a database handle of
 // its own, which it migrates itself, so pending deliveries survive a restart.
 //
@@ -242,6 +243,8 @@ func (s *Sandbox) routes() http.Handler {
 	mux.HandleFunc("GET /api/refunds", s.apiRefunds)
 	mux.HandleFunc("GET /api/faults", s.apiFaults)
 	mux.HandleFunc("PUT /api/faults", s.apiSetFaults)
+	mux.HandleFunc("GET /mail", s.mailbox)
+	mux.HandleFunc("GET /api/mail", s.apiMail)
 
 	// Merchants' servers and their buyers' browsers post to the gateway
 	// and the app endpoint from other origins, as they do to Alipay; the
