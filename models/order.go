@@ -54,7 +54,16 @@ type Order struct {
 	Name          string  `gorm:"not null"`
 	Phone         string  `gorm:"not null"`
 	Email         string  `gorm:"not null"`
-	Address       string  `gorm:"not null"`
+	// Address is the delivery address as one text: what the shopper typed
+	// (older orders, API clients that send no parts), or ShipTo formatted.
+	// The admin, receipts and e-mails read it.
+	Address string `gorm:"not null"`
+	// ShipTo is the delivery address in parts; empty for orders that gave
+	// only Address.
+	ShipTo PostalAddress `gorm:"embedded"`
+	// ShippingMinor is the shipping charge, part of TotalMinor: the total
+	// sent to Alipay is the items (ItemsMinor) plus shipping.
+	ShippingMinor int64   `gorm:"not null;default:0;check:chk_orders_shipping,shipping_minor >= 0 AND shipping_minor < total_minor"`
 	TradeNo       *string `gorm:"size:64;uniqueIndex"`
 	PaidAt        *time.Time
 	ClosedAt      *time.Time
@@ -78,6 +87,12 @@ type Order struct {
 	Lines       []OrderLine `gorm:"constraint:OnDelete:CASCADE"`
 	CreatedAt   time.Time   `gorm:"index:idx_orders_owner_created,priority:2"`
 	UpdatedAt   time.Time
+}
+
+// ItemsMinor is what the order's lines cost together: the total without
+// shipping.
+func (o *Order) ItemsMinor() int64 {
+	return o.TotalMinor - o.ShippingMinor
 }
 
 // OrderLine is one product in an order, with the name and unit price
@@ -111,7 +126,13 @@ type NewOrder struct {
 	Channel                        Channel
 	Items                          []Item
 	Name, Phone, Email, Address    string
-	ExpiresAt                      time.Time
+	// ShipTo is the delivery address in parts, if the shopper gave them;
+	// Address is then its formatted text.
+	ShipTo PostalAddress
+	// Shipping prices the delivery from the items' total; the zero value
+	// ships free.
+	Shipping  Shipping
+	ExpiresAt time.Time
 	// ClientIP is the client's address; when set, the order is refused if
 	// that client's pending orders would hold more than MaxHeldUnits.
 	ClientIP string

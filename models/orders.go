@@ -87,6 +87,9 @@ func validateNewOrder(n NewOrder) ([]Item, error) {
 	if n.ExpiresAt.IsZero() {
 		return nil, errors.New("expiry time not set")
 	}
+	if err := n.Shipping.Validate(); err != nil {
+		return nil, err
+	}
 	if len(n.Items) == 0 {
 		return nil, ErrEmptyOrder
 	}
@@ -114,8 +117,8 @@ func validateNewOrder(n NewOrder) ([]Item, error) {
 	return items, nil
 }
 
-// buildOrder prices the items from the stored products and returns the
-// unsaved order with its lines.
+// buildOrder prices the items from the stored products, and the shipping
+// from the items, and returns the unsaved order with its lines.
 func buildOrder(tx *gorm.DB, n NewOrder, items []Item) (*Order, error) {
 	ids := make([]uint, len(items))
 	for i, it := range items {
@@ -128,7 +131,7 @@ func buildOrder(tx *gorm.DB, n NewOrder, items []Item) (*Order, error) {
 	o := &Order{
 		OrderNo: newOrderNo(time.Now()), OwnerID: n.OwnerID, Channel: n.Channel,
 		Status: StatusPending, Currency: n.Currency,
-		Name: n.Name, Phone: n.Phone, Email: n.Email, Address: n.Address,
+		Name: n.Name, Phone: n.Phone, Email: n.Email, Address: n.Address, ShipTo: n.ShipTo,
 		ExpiresAt: n.ExpiresAt.UTC(), ClientIP: n.ClientIP, Lang: n.Lang,
 	}
 	if o.Lang == "" {
@@ -155,6 +158,11 @@ func buildOrder(tx *gorm.DB, n NewOrder, items []Item) (*Order, error) {
 			return nil, err
 		}
 		o.Lines = append(o.Lines, line)
+	}
+	// Shipping is priced here, from the items just priced, in the same
+	// transaction: the client never names it.
+	if o.TotalMinor, o.ShippingMinor, err = addShipping(o.TotalMinor, n.Shipping); err != nil {
+		return nil, err
 	}
 	return o, nil
 }

@@ -1,0 +1,22 @@
+-- Shipping: the delivery address in parts (the free-text address stays,
+-- filled with the parts formatted, for everything that reads it), and the
+-- shipping charge, which is part of total_minor (the amount sent to
+-- Alipay): the items are total_minor - shipping_minor. Orders made before
+-- have no parts and no charge.
+
+-- +goose Up
+ALTER TABLE `orders` ADD COLUMN `shipping_minor` integer NOT NULL DEFAULT 0
+  CONSTRAINT `chk_orders_shipping` CHECK (shipping_minor >= 0 AND shipping_minor < total_minor);
+ALTER TABLE `orders` ADD COLUMN `country` text NOT NULL DEFAULT '';
+ALTER TABLE `orders` ADD COLUMN `province` text NOT NULL DEFAULT '';
+ALTER TABLE `orders` ADD COLUMN `city` text NOT NULL DEFAULT '';
+ALTER TABLE `orders` ADD COLUMN `street` text NOT NULL DEFAULT '';
+ALTER TABLE `orders` ADD COLUMN `postcode` text NOT NULL DEFAULT '';
+
+-- +goose Down
+ALTER TABLE `orders` DROP COLUMN `postcode`;
+ALTER TABLE `orders` DROP COLUMN `street`;
+ALTER TABLE `orders` DROP COLUMN `city`;
+ALTER TABLE `orders` DROP COLUMN `province`;
+ALTER TABLE `orders` DROP COLUMN `country`;
+ALTER TABLE `orders` DROP COLUMN `shipping_minor`;
