@@ -48,7 +48,9 @@ func TestBrowser(t *testing.T) {
 		do(t, tab, "add to cart", chromedp.Click(chromedp.CSS(`form.add button.primary`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=cart-total]`)))
 		assert.Equal(t, "2", text(t, tab, `[data-testid=cart-count]`), "cart badge")
-		assert.Equal(t, "US$78.00", text(t, tab, `[data-testid=cart-total]`))
+		assert.Equal(t, "US$78.00", text(t, tab, `[data-testid=cart-items]`))
+		assert.Equal(t, "US$8.00", text(t, tab, `[data-testid=cart-shipping]`), "the default shipping")
+		assert.Equal(t, "US$86.00", text(t, tab, `[data-testid=cart-total]`))
 		assert.Equal(t, "Added to your cart.", text(t, tab, `.flash`))
 
 		do(t, tab, "go to checkout", chromedp.Click(chromedp.CSS(`a.primary[href="/checkout"]`)),
@@ -56,23 +58,30 @@ func TestBrowser(t *testing.T) {
 		assert.Equal(t, "/checkout", path(t, tab))
 
 		// novalidate: the browser submits the empty form, the server answers.
-		do(t, tab, "submit the empty form", chromedp.Click(chromedp.CSS(`form.form button[type=submit]`)),
+		// (The country starts from the browser's language: unset it.)
+		do(t, tab, "submit the empty form", chromedp.SetValue(chromedp.ID("country"), ""),
+			chromedp.Click(chromedp.CSS(`form.form button[type=submit]`)),
 			chromedp.WaitVisible(chromedp.ID("name-err")))
 		assert.Equal(t, "Please correct the fields marked below.", text(t, tab, `form.form [role=alert]`))
 		assert.Equal(t, "Enter your name (up to 100 characters).", text(t, tab, `#name-err`))
 		assert.Equal(t, "Enter a mobile phone number or an e-mail address.", text(t, tab, `#phone-err`))
-		assert.Equal(t, "Enter a delivery address of 5 to 300 characters.", text(t, tab, `#address-err`))
+		assert.Equal(t, "Choose the country or region to deliver to.", text(t, tab, `#country-err`))
+		assert.Equal(t, "Enter the street address, 5 to 300 characters.", text(t, tab, `#street-err`))
 		assert.Equal(t, "true", attr(t, tab, `#name`, "aria-invalid"))
 		assert.False(t, eval[bool](t, tab, `!!document.getElementById("email-err")`), "no error for the optional e-mail")
 
 		do(t, tab, "fill the form",
 			chromedp.SendKeys(chromedp.ID("name"), "Li Lei"),
 			chromedp.SendKeys(chromedp.ID("phone"), "+86 138 0013 8000"),
-			chromedp.SendKeys(chromedp.ID("address"), "88 Century Avenue, Pudong, Shanghai"))
+			chromedp.SetValue(chromedp.ID("country"), "CN"),
+			chromedp.SendKeys(chromedp.ID("province"), "Shanghai"),
+			chromedp.SendKeys(chromedp.ID("city"), "Shanghai"),
+			chromedp.SendKeys(chromedp.ID("street"), "88 Century Avenue, Pudong"),
+			chromedp.SendKeys(chromedp.ID("postcode"), "200120"))
 		do(t, tab, "pay with Alipay", chromedp.Click(chromedp.CSS(`button.primary.alipay`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=amount]`)))
 		assert.True(t, strings.HasPrefix(path(t, tab), "/sandbox/cashier/"), path(t, tab))
-		assert.Equal(t, "USD 78.00", text(t, tab, `[data-testid=amount]`))
+		assert.Equal(t, "USD 86.00", text(t, tab, `[data-testid=amount]`), "the items and shipping")
 		assert.Equal(t, "off", eval[string](t, tab, scriptProbe), "the cashier's Content-Security-Policy refuses injected script")
 
 		do(t, tab, "pay in the cashier", chromedp.Click(chromedp.CSS(`button.pay`)),
@@ -80,13 +89,16 @@ func TestBrowser(t *testing.T) {
 		orderNo := text(t, tab, `h1 code`)
 		assert.Equal(t, "/orders/"+orderNo, path(t, tab))
 
-		// Until the notification arrives the page says "confirming" and
-		// reloads itself every 2 s (a meta refresh, no script).
+		// Until the notification arrives the page says "Payment processing";
+		// the shop's script (order.js) asks the API and puts the new status
+		// in place, without loading another page.
+		assert.True(t, eval[bool](t, tab, `window.samePage = true`))
 		do(t, tab, "wait until the order is paid", chromedp.WaitVisible(chromedp.CSS(`.status-paid [data-testid=order-status]`)))
 		assert.Equal(t, "Paid", text(t, tab, `[data-testid=order-status]`))
 		assert.Equal(t, "Thank you! Your payment was received.", text(t, tab, `.flash`))
 		assert.Regexp(t, `^[0-9]{28}$`, text(t, tab, `p.muted code`), "Alipay trade number")
-		assert.False(t, eval[bool](t, tab, `!!document.querySelector('meta[http-equiv=refresh]')`), "a paid order stops refreshing")
+		assert.True(t, eval[bool](t, tab, `window.samePage === true`), "the page was updated, not reloaded")
+		assert.False(t, eval[bool](t, tab, `!!document.querySelector('meta[http-equiv=refresh]')`), "no page refreshes itself")
 		waitPaid(t, shop, orderNo)
 		screenshot(t, tab, "order.png", "/tmp/shop-order.png")
 
@@ -118,7 +130,7 @@ func TestBrowser(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`#refund button.primary`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=refunds]`)))
 		assert.Equal(t, "US$10.00", text(t, admin, `[data-testid=amount-refunded]`))
-		assert.Equal(t, "US$68.00", text(t, admin, `[data-testid=amount-left]`))
+		assert.Equal(t, "US$76.00", text(t, admin, `[data-testid=amount-left]`))
 		assert.Equal(t, "Paid", text(t, admin, `[data-testid=order-status]`), "a partial refund leaves the order paid")
 		checkMoneyLayout(t, admin, 390, "admin order page")
 		screenshot(t, admin, "admin.png", "/tmp/shop-admin.png")
@@ -182,14 +194,24 @@ func TestBrowser(t *testing.T) {
 		do(t, tab, "fill the form",
 			chromedp.SendKeys(chromedp.ID("name"), "Han Meimei"),
 			chromedp.SendKeys(chromedp.ID("email"), "han@example.com"),
-			chromedp.SendKeys(chromedp.ID("address"), "1 Zhongshan Road, Nanjing"))
+			chromedp.SetValue(chromedp.ID("country"), "CN"),
+			chromedp.SendKeys(chromedp.ID("province"), "Jiangsu"),
+			chromedp.SendKeys(chromedp.ID("city"), "Nanjing"),
+			chromedp.SendKeys(chromedp.ID("street"), "1 Zhongshan Road"),
+			chromedp.SendKeys(chromedp.ID("postcode"), "210000"))
 		do(t, tab, "pay with Alipay", chromedp.Click(chromedp.CSS(`button.primary.alipay`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=amount]`)))
-		assert.Equal(t, "USD 39.00", text(t, tab, `[data-testid=amount]`))
+		assert.Equal(t, "USD 47.00", text(t, tab, `[data-testid=amount]`))
 		require.Equal(t, "off", eval[string](t, tab, scriptProbe), "scripts must not run in the cashier")
 		do(t, tab, "pay in the cashier", chromedp.Click(chromedp.CSS(`button.pay`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=order-status]`)))
-		do(t, tab, "wait until the order is paid", chromedp.WaitVisible(chromedp.CSS(`.status-paid [data-testid=order-status]`)))
+		// Nothing changes the page by itself: once Alipay's notification
+		// is in, "Check again" shows it.
+		waitPaid(t, shop, text(t, tab, `h1 code`))
+		if eval[bool](t, tab, `!!document.querySelector('[data-testid=check-again]')`) {
+			do(t, tab, "check again", chromedp.Click(chromedp.CSS(`[data-testid=check-again]`)),
+				chromedp.WaitVisible(chromedp.CSS(`.status-paid [data-testid=order-status]`)))
+		}
 		assert.Equal(t, "Paid", text(t, tab, `[data-testid=order-status]`))
 	})
 }

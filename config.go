@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"shop/mail"
+	"shop/models"
 	"shop/payment"
 )
 
@@ -61,6 +63,17 @@ type config struct {
 	// settled with single_trade_query.
 	ReconcileInterval time.Duration
 	LogLevel          string
+	// SMTPURL is where order e-mails go; "" writes them to the log (and,
+	// in sandbox mode, to the sandbox's mailbox). SMTPFrom is their
+	// sender; "" means noreply@ the host of BASE_URL.
+	SMTPURL, SMTPFrom string
+
+	// Shipping is SHIPPING_FLAT and SHIPPING_FREE_OVER in minor units of
+	// Currency (config_shipping.go).
+	Shipping models.Shipping
+	// RateMaxAge is CNY_ESTIMATE_MAX_AGE: the CNY estimates of Chinese
+	// pages hide when Alipay's rate is older.
+	RateMaxAge time.Duration
 
 	// raw holds every variable as read, by name, for the start log.
 	raw map[string]string
@@ -110,6 +123,11 @@ var settings = []setting{
 	{env: "SANDBOX_REFUND_INTERVAL", def: "3s"},
 	{env: "RECONCILE_INTERVAL", def: "1m"},
 	{env: "LOG_LEVEL", def: "info"},
+	{env: "SMTP_URL", redact: true, usage: "smtp://user:password@host:587 (STARTTLS) or smtps://…:465 for order e-mails; unset: logged"},
+	{env: "SMTP_FROM", usage: "sender of order e-mails, like Shop <shop@example.com>; unset: noreply@ the host of BASE_URL"},
+	{env: "SHIPPING_FLAT", def: defaultShippingFlat, usage: "shipping charge per order in ALIPAY_CURRENCY; 0 ships free"},
+	{env: "SHIPPING_FREE_OVER", usage: "orders whose items cost this much or more ship free; unset: never"},
+	{env: "CNY_ESTIMATE_MAX_AGE", def: "26h", usage: "hide the ≈ ¥ estimates when Alipay's rate is older"},
 }
 
 // Sandbox reports whether the shop runs against its own local gateway.
@@ -165,6 +183,7 @@ func loadConfig(args []string, getenv func(string) string, out io.Writer) (*conf
 		Partner: raw["ALIPAY_PARTNER"], SignType: payment.SignType(raw["ALIPAY_SIGN_TYPE"]), MD5Key: raw["ALIPAY_MD5_KEY"],
 		PrivateKeyFile: raw["ALIPAY_PRIVATE_KEY_FILE"], PublicKeyFile: raw["ALIPAY_PUBLIC_KEY_FILE"],
 		Currency: payment.Currency(raw["ALIPAY_CURRENCY"]), Timeout: raw["ALIPAY_TIMEOUT"], LogLevel: raw["LOG_LEVEL"],
+		SMTPURL: raw["SMTP_URL"], SMTPFrom: raw["SMTP_FROM"],
 		raw: raw, generated: map[string]string{},
 	}
 	var err error
@@ -224,11 +243,17 @@ func (c *config) validate() error {
 	if err := c.validateStorage(); err != nil {
 		return err
 	}
+	if err := c.validateMail(); err != nil {
+		return err
+	}
 	if _, err := payment.ParseSignType(string(c.SignType)); err != nil {
 		return fmt.Errorf("ALIPAY_SIGN_TYPE: %w", err)
 	}
 	if !c.Currency.Valid() || c.Currency == payment.CNY {
 		return fmt.Errorf("ALIPAY_CURRENCY %q is not a settlement currency Alipay accepts", c.Currency)
+	}
+	if err := c.parseShipping(); err != nil {
+		return err
 	}
 	if _, err := payment.ParseTimeout(c.Timeout); err != nil || !allowedTimeout(c.Timeout) {
 		return fmt.Errorf("ALIPAY_TIMEOUT %q must be one of %s", c.Timeout, strings.Join(payment.TimeoutRules, " "))
@@ -272,6 +297,22 @@ func (c *config) validateStorage() error {
 	}
 	if k := c.SessionKey; k != "" && strings.Trim(strings.ToLower(k), string(k[0])) == "" {
 		return fmt.Errorf("SESSION_KEY is one repeated digit, which anyone could guess: generate one with openssl rand -hex 64")
+	}
+	return nil
+}
+
+// validateMail checks SMTP_URL and SMTP_FROM. Its errors never repeat
+// SMTP_URL, which holds a password.
+func (c *config) validateMail() error {
+	if c.SMTPURL != "" {
+		if _, err := mail.ParseSMTPURL(c.SMTPURL); err != nil {
+			return err
+		}
+	}
+	if c.SMTPFrom != "" {
+		if _, err := mail.ParseFrom(c.SMTPFrom, ""); err != nil {
+			return fmt.Errorf("SMTP_FROM: %w", err)
+		}
 	}
 	return nil
 }
@@ -419,6 +460,7 @@ func (c *config) logValue() []any {
 		}
 		attrs = append(attrs, strings.ToLower(s.env), v)
 	}
+	attrs = append(attrs, "mail", c.mailRoute())
 	switch {
 	case c.Gateway == gatewaySandbox:
 		attrs = append(attrs, "mode", "sandbox (ALIPAY_GATEWAY=sandbox): "+c.BaseURL+"/sandbox/gateway.do")
@@ -428,4 +470,20 @@ func (c *config) logValue() []any {
 		attrs = append(attrs, "mode", "live: "+c.Gateway)
 	}
 	return attrs
+}
+
+// mailRoute says, for the start log, where order e-mails go: the SMTP
+// server (without the password), or nowhere but the log and the sandbox's
+// mailbox.
+func (c *config) mailRoute() string {
+	if c.SMTPURL != "" {
+		if s, err := mail.NewSMTP(mail.SMTPConfig{URL: c.SMTPURL}); err == nil {
+			return "SMTP " + s.String()
+		}
+		return "SMTP (SMTP_URL unparseable)"
+	}
+	if c.Sandbox() {
+		return "not sent (SMTP_URL unset): logged, and left in the sandbox mailbox at " + c.BaseURL + "/sandbox/mail"
+	}
+	return "not sent (SMTP_URL unset): logged only, shoppers get no e-mail"
 }

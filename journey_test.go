@@ -188,26 +188,28 @@ func TestJourney(t *testing.T) {
 			assert.Equal(t, shop.URL+"/cart", follow(t, res, body))
 			_, cart := b.do("GET", shop.URL+"/cart", nil)
 			assert.Contains(t, cart, "US$78.00")
+			assert.Contains(t, cart, `data-testid="cart-total">US$86.00<`, "with the default shipping, US$8.00")
 
 			_, form := b.do("GET", shop.URL+"/checkout", nil)
 			m := checkoutKeyRE.FindStringSubmatch(form)
 			require.NotNil(t, m, "checkout form has a checkout_key")
 			res, body = b.do("POST", shop.URL+"/checkout", url.Values{"name": {"Li Lei"}, "phone": {"+86 138 0013 8000"},
-				"address": {"88 Century Avenue, Pudong, Shanghai"}, "checkout_key": {m[1]}})
+				"country": {"CN"}, "province": {"Shanghai"}, "city": {"Shanghai"}, "street": {"88 Century Avenue, Pudong"},
+				"postcode": {"200120"}, "checkout_key": {m[1]}})
 			gateway := follow(t, res, body)
 			gw, err := url.Parse(gateway)
 			require.NoError(t, err)
 			assert.Equal(t, "/sandbox/gateway.do", gw.Path)
 			assert.Equal(t, tt.service, gw.Query().Get("service"))
 			assert.Equal(t, tt.signType, gw.Query().Get("sign_type"))
-			assert.Equal(t, "78.00", gw.Query().Get("total_fee"))
+			assert.Equal(t, "86.00", gw.Query().Get("total_fee"), "the items and shipping")
 			orderNo := gw.Query().Get("out_trade_no")
 			assert.Regexp(t, `^[0-9]{8}[A-Z2-7]{16}$`, orderNo)
 
 			res, body = b.do("GET", gateway, nil)
 			cashier := follow(t, res, body)
 			_, page := b.do("GET", cashier, nil)
-			assert.Contains(t, page, "USD 78.00")
+			assert.Contains(t, page, "USD 86.00")
 			assert.Contains(t, page, "SANDBOX")
 
 			res, body = b.do("POST", cashier+"/pay", url.Values{})
@@ -251,7 +253,7 @@ func TestJourneyApp(t *testing.T) {
 			require.Equal(t, http.StatusCreated, res.StatusCode)
 			require.NoError(t, json.NewDecoder(res.Body).Decode(&created))
 			res.Body.Close()
-			assert.Equal(t, "56.00", created.TotalFee)
+			assert.Equal(t, "64.00", created.TotalFee, "US$56.00 and US$8.00 shipping")
 			assert.Contains(t, created.OrderString, `&sign_type="`+signType+`"`)
 
 			res, err = shop.http.Post(shop.URL+"/sandbox/app/pay", "text/plain", strings.NewReader(created.OrderString))

@@ -16,9 +16,11 @@ import (
 	"gorm.io/gorm"
 
 	"shop/handlers"
+	"shop/mail"
 	"shop/models"
 	"shop/payment"
 	"shop/payment/sandbox"
+	"shop/rates"
 	"shop/reconcile"
 	"shop/settle"
 )
@@ -33,6 +35,8 @@ type app struct {
 	sandbox    *sandbox.Sandbox
 	reconciler *reconcile.Reconciler
 	settler    *settle.Settler
+	mailer     *mail.Worker // sends the outbox's e-mails
+	rates      *rates.Rates // Alipay's latest exchange rates, for the CNY estimates
 	// sandboxLease keeps other instances from running a sandbox too.
 	sandboxLease *models.Lease
 	handler      http.Handler
@@ -98,11 +102,13 @@ func (a *app) wire(ctx context.Context, client *payment.Client, cr *credentials)
 	a.reconciler = reconcile.New(reconcile.Config{Store: a.db, Alipay: client, Settler: settler,
 		Logger:   a.log.With("component", "reconcile"),
 		TryLease: func(ctx context.Context) (*models.Lease, error) { return a.db.TryLease(ctx, "reconciler") }})
+	a.rates = rates.New(rates.Config{Source: client, Logger: a.log.With("component", "rates")})
 	hcfg := handlers.Config{
 		Store: a.db, Alipay: client, Settler: settler, Admin: a.db, Logger: a.log, BaseURL: a.cfg.BaseURL,
 		Currency: a.cfg.Currency, Timeout: a.cfg.Timeout, SendTimeoutRule: a.cfg.SendTimeoutRule, Instances: a.cfg.Instances,
 		TrustedProxies: a.cfg.TrustedProxies,
 		SessionKeys:    cr.SessionKeys, PasswordCost: a.cfg.passwordCost,
+		Shipping: a.cfg.Shipping, Rates: a.rates, RateMaxAge: a.cfg.RateMaxAge,
 	}
 	if a.cfg.Sandbox() {
 		// The sandbox runs in one instance only: its notifier and its
@@ -134,12 +140,41 @@ func (a *app) wire(ctx context.Context, client *payment.Client, cr *credentials)
 		}
 		a.sandbox, hcfg.Sandbox = sb, sb
 	}
+	mailer, err := a.newMailer()
+	if err != nil {
+		return err
+	}
+	a.mailer = mailer
 	srv, err := handlers.New(hcfg)
 	if err != nil {
 		return err
 	}
 	a.handler = srv.Handler()
 	return nil
+}
+
+// newMailer builds the worker that sends the outbox's e-mails: through
+// SMTP when SMTP_URL is set; otherwise into the log and, in sandbox mode,
+// the sandbox's mailbox.
+func (a *app) newMailer() (*mail.Worker, error) {
+	log := a.log.With("component", "mail")
+	renderer, err := mail.NewRenderer(mail.RendererConfig{BaseURL: a.cfg.BaseURL, From: a.cfg.SMTPFrom})
+	if err != nil {
+		return nil, err
+	}
+	sender := mail.Log(log)
+	switch sb := a.sandbox; {
+	case a.cfg.SMTPURL != "":
+		if sender, err = mail.NewSMTP(mail.SMTPConfig{URL: a.cfg.SMTPURL}); err != nil {
+			return nil, err
+		}
+	case sb != nil:
+		sender = mail.All(sender, mail.SenderFunc(func(ctx context.Context, m *mail.Message) error {
+			return sb.ReceiveMail(ctx, sandbox.Mail{MessageID: m.ID, From: m.From.String(), To: m.To,
+				Subject: m.Subject, Text: m.Text, HTML: m.HTML})
+		}))
+	}
+	return mail.NewWorker(mail.WorkerConfig{Store: a.db, Renderer: renderer, Sender: sender, Logger: log}), nil
 }
 
 // refundInterval is the sandbox's setting for SANDBOX_REFUND_INTERVAL,
@@ -152,12 +187,15 @@ func refundInterval(d time.Duration) time.Duration {
 }
 
 // runWorkers runs the background work until ctx is done: the reconciler,
-// the settler's tally of rejected notifications and, in sandbox mode, the sandbox's notifier and timeout sweeper. It
+// the settler's tally of rejected notifications, the exchange-rate fetcher,
+// the e-mail worker and, in sandbox mode, the sandbox's notifier and timeout sweeper. It
 // returns when they have all stopped.
 func (a *app) runWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.reconciler.Run(ctx, a.cfg.ReconcileInterval) })
 	wg.Go(func() { a.settler.Run(ctx) })
+	wg.Go(func() { a.mailer.Run(ctx) })
+	wg.Go(func() { a.rates.Run(ctx) })
 	if a.sandbox != nil {
 		wg.Go(func() {
 			if err := a.sandbox.Run(ctx); err != nil {

@@ -13,7 +13,7 @@ import (
 	"strings"
 )
 
-//go:embed style.css admin.css img
+//go:embed style.css admin.css order.js img
 var files embed.FS
 
 // versions maps a file's path to the first hex digits of its SHA-256,

@@ -112,10 +112,20 @@ type apiOrderRequest struct {
 	} `json:"items"`
 	Channel string `json:"channel"`
 	Contact *struct {
-		Name    string `json:"name"`
-		Phone   string `json:"phone"`
-		Email   string `json:"email"`
+		Name  string `json:"name"`
+		Phone string `json:"phone"`
+		Email string `json:"email"`
+		// Address is the delivery address as one text, for clients that
+		// send no parts; with Country, the parts are used instead.
 		Address string `json:"address"`
+		// The address in parts (see shipping.go for each country's
+		// rules). omitempty keeps an older client's request, which has
+		// none, the same for its Idempotency-Key.
+		Country  string `json:"country,omitempty"`
+		Province string `json:"province,omitempty"`
+		City     string `json:"city,omitempty"`
+		Street   string `json:"street,omitempty"`
+		Postcode string `json:"postcode,omitempty"`
 	} `json:"contact"`
 }
 
@@ -161,15 +171,19 @@ func (s *Server) apiCreateOrder(c *gin.Context) {
 	}
 	o, _, err := s.store.CreateOrder(c.Request.Context(), models.NewOrder{
 		OwnerID: owner, CheckoutKey: key, Channel: models.Channel(req.Channel), Currency: string(s.currency), Items: items,
-		Name: ct.Name, Phone: ct.Phone, Email: ct.Email, Address: ct.Address, ExpiresAt: s.now().Add(s.timeoutDur),
-		ClientIP: c.ClientIP(), Lang: negotiate(c.Request, "").Code,
+		Name: ct.Name, Phone: ct.Phone, Email: ct.Email, Address: ct.Address, ShipTo: ct.shipTo(), Shipping: s.shipping,
+		ExpiresAt: s.now().Add(s.timeoutDur), ClientIP: c.ClientIP(), Lang: negotiate(c.Request, "").Code,
 	})
 	if err != nil {
 		s.apiFail(c, err)
 		return
 	}
+	cur := payment.Currency(o.Currency)
+	// total_fee is what Alipay is asked for: items_fee plus shipping_fee.
 	res := gin.H{"order_no": o.OrderNo, "status": o.Status, "currency": o.Currency,
-		"total_fee": payment.Amount{Minor: o.TotalMinor, Currency: payment.Currency(o.Currency)}.String()}
+		"total_fee":    payment.Amount{Minor: o.TotalMinor, Currency: cur}.String(),
+		"items_fee":    csvAmount(o.ItemsMinor(), cur),
+		"shipping_fee": csvAmount(o.ShippingMinor, cur)}
 	if o.Channel == models.ChannelApp {
 		res["order_string"], err = s.alipay.AppOrderString(s.appRequest(o))
 	} else {
@@ -201,10 +215,14 @@ func (req *apiOrderRequest) validate(idempotencyKey string) ([]models.Item, cont
 		items[i] = models.Item{ProductID: it.ProductID, Quantity: it.Quantity}
 	}
 	var ct contact
-	if req.Contact != nil {
-		ct = contact{Name: req.Contact.Name, Phone: req.Contact.Phone, Email: req.Contact.Email, Address: req.Contact.Address}
+	if rc := req.Contact; rc != nil {
+		ct = contact{Name: rc.Name, Phone: rc.Phone, Email: rc.Email, Address: rc.Address,
+			Country: rc.Country, Province: rc.Province, City: rc.City, Street: rc.Street, Postcode: rc.Postcode}
 		for field, key := range ct.validate() {
 			fields["contact."+field] = key
+		}
+		if strings.TrimSpace(rc.Country) != "" && strings.TrimSpace(rc.Address) != "" {
+			fields["contact.address"] = "ship.err.both"
 		}
 	}
 	if len(idempotencyKey) > 64 || strings.ContainsAny(idempotencyKey, " \t\r\n") {

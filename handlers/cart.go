@@ -16,14 +16,17 @@ type cartItem struct {
 	Product  productView
 	Quantity int
 	Total    string
-	Short    bool // more in the cart than in stock
+	TotalCNY string // its estimate in yuan on Chinese pages, else ""
+	Short    bool   // more in the cart than in stock
 }
 
 type cartPage struct {
 	page
-	Items []cartItem
-	Total string
-	Short bool
+	Items   []cartItem
+	Total   string // what the order would cost, shipping included
+	Totals  totals
+	Short   bool
+	CNYNote string // what the ≈ ¥ estimates are; "" when none is shown
 }
 
 // pricedCart prices the session's cart from the store, in l. Lines whose
@@ -40,6 +43,7 @@ func (s *Server) pricedCart(c *gin.Context, l Lang) ([]cartItem, int64, error) {
 	}
 	var items []cartItem
 	var total int64
+	cny := s.cnyRate(l, s.currency)
 	for _, ln := range lines {
 		pr, ok := products[ln.ProductID]
 		if !ok || pr.Hidden {
@@ -50,7 +54,7 @@ func (s *Server) pricedCart(c *gin.Context, l Lang) ([]cartItem, int64, error) {
 		v := s.productView(pr, l)
 		v.Image = mainImage(pr, nil, v.Name, len(items), cartImageWidth, cartImageHeight)
 		items = append(items, cartItem{Product: v, Quantity: ln.Quantity,
-			Total: formatPrice(line, payment.Currency(pr.Currency)), Short: ln.Quantity > pr.Stock})
+			Total: formatPrice(line, payment.Currency(pr.Currency)), TotalCNY: cny.Of(line), Short: ln.Quantity > pr.Stock})
 	}
 	return items, total, nil
 }
@@ -84,7 +88,11 @@ func (s *Server) cart(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	p.Items, p.Total = items, formatPrice(total, s.currency)
+	p.Items, p.Totals = items, s.cartTotals(p.Lang, total)
+	p.Total = p.Totals.Total
+	if len(items) > 0 {
+		p.CNYNote = s.cnyRate(p.Lang, s.currency).Note()
+	}
 	for _, it := range items {
 		p.Short = p.Short || it.Short
 	}

@@ -18,6 +18,7 @@ type productView struct {
 	Description string
 	Category    string // the category's name, "" when it has none
 	Price       string
+	PriceCNY    string // its estimate in yuan on Chinese pages, else ""
 	Stock       int
 	Image       imageView   // in a list: the first picture, or the drawing
 	Pictures    []imageView // on its own page: every picture, or the drawing
@@ -36,6 +37,7 @@ func (s *Server) productView(p models.Product, l Lang) productView {
 	v := productView{ID: p.ID, Slug: p.Slug, Name: inLang(l, p.Name, p.NameZH),
 		Description: inLang(l, p.Description, p.DescriptionZH),
 		Price:       formatPrice(p.PriceMinor, payment.Currency(p.Currency)), Stock: p.Stock}
+	v.PriceCNY = s.cnyRate(l, payment.Currency(p.Currency)).Of(p.PriceMinor)
 	if p.Category != nil {
 		v.Category = inLang(l, p.Category.Name, p.Category.NameZH)
 	}
@@ -45,6 +47,7 @@ func (s *Server) productView(p models.Product, l Lang) productView {
 type homePage struct {
 	page
 	Products []productView
+	CNYNote  string // what the ≈ ¥ estimates are; "" when none is shown
 }
 
 // home is the catalog: the products on sale, each with its first picture.
@@ -61,6 +64,7 @@ func (s *Server) home(c *gin.Context) {
 		return
 	}
 	p := homePage{page: s.newPage(c, "shop.name")}
+	p.CNYNote = s.cnyRate(p.Lang, s.currency).Note()
 	for i, pr := range products {
 		v := s.productView(pr, p.Lang)
 		v.Image = mainImage(pr, pictures[pr.ID], v.Name, i, drawingWidth, drawingHeight)
@@ -74,6 +78,7 @@ type productPage struct {
 	Product productView
 	InCart  int
 	Max     int
+	CNYNote string // what the ≈ ¥ estimate is; "" when none is shown
 }
 
 // product is one product's page, with all its pictures. A hidden product
@@ -95,6 +100,7 @@ func (s *Server) product(c *gin.Context) {
 	}
 	p := productPage{page: s.newPage(c, "shop.name"), Max: min(pr.Stock, models.MaxQuantity)}
 	p.Product = s.productView(*pr, p.Lang)
+	p.CNYNote = s.cnyRate(p.Lang, payment.Currency(pr.Currency)).Note()
 	p.Product.Pictures = productImages(*pr, pictures[pr.ID], p.Product.Name)
 	p.Title = p.Product.Name
 	for _, l := range readCart(c) {

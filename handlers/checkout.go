@@ -13,13 +13,22 @@ import (
 	"shop/models"
 )
 
-// contact is the checkout form.
+// contact is the checkout form: who, and where to deliver. The address
+// comes in parts (Country, Province, City, Street, Postcode; see
+// shipping.go), or, from older API clients and forms, as one text,
+// Address, when no country is given.
 type contact struct {
 	Name    string
 	Phone   string
 	Email   string
 	Address string
+
+	Country, Province, City, Street, Postcode string
 }
+
+// structured reports whether the address comes in parts: a country was
+// given, or nothing was (then the parts are asked for).
+func (f *contact) structured() bool { return f.Country != "" || f.Address == "" }
 
 var phoneRE = regexp.MustCompile(`^\+?[0-9][0-9 \-]{4,22}[0-9]$`)
 
@@ -28,6 +37,7 @@ func (f *contact) validate() map[string]string {
 	f.Name, f.Phone = strings.TrimSpace(f.Name), strings.TrimSpace(f.Phone)
 	// Browsers submit a textarea's line breaks as CRLF; store LF.
 	f.Email, f.Address = strings.TrimSpace(f.Email), strings.TrimSpace(strings.ReplaceAll(f.Address, "\r\n", "\n"))
+	structured := f.structured()
 	errs := map[string]string{}
 	if n := utf8.RuneCountInString(f.Name); n < 1 || n > 100 || hasControl(f.Name) {
 		errs["name"] = "err.name"
@@ -47,7 +57,9 @@ func (f *contact) validate() map[string]string {
 			errs["email"] = "err.email"
 		}
 	}
-	if n := utf8.RuneCountInString(f.Address); n < 5 || n > 300 || hasControl(strings.ReplaceAll(f.Address, "\n", " ")) {
+	if structured {
+		f.validateAddress(errs)
+	} else if n := utf8.RuneCountInString(f.Address); n < 5 || n > 300 || hasControl(strings.ReplaceAll(f.Address, "\n", " ")) {
 		errs["address"] = "err.address"
 	}
 	return errs
@@ -65,15 +77,20 @@ func hasControl(s string) bool {
 type checkoutPage struct {
 	page
 	Items       []cartItem
-	Total       string
+	Total       string // what the order will cost, shipping included
+	Totals      totals
 	Form        contact
 	Errors      map[string]string // field -> translated message
 	CheckoutKey string
+	Countries   []countryOption
+	Delivery    []deliveryTime
+	CNYNote     string // what the ≈ ¥ estimates are; "" when none is shown
 }
 
-// checkoutForm shows the contact form beside the order summary.
+// checkoutForm shows the contact form beside the order summary, the
+// country chosen from the shopper's language.
 func (s *Server) checkoutForm(c *gin.Context) {
-	s.showCheckout(c, http.StatusOK, contact{}, nil)
+	s.showCheckout(c, http.StatusOK, contact{Country: defaultCountry(c.Request, s.lang(c))}, nil)
 }
 
 func (s *Server) showCheckout(c *gin.Context, status int, form contact, errs map[string]string) {
@@ -87,10 +104,24 @@ func (s *Server) showCheckout(c *gin.Context, status int, form contact, errs map
 		s.redirect(c, "/cart")
 		return
 	}
+	if !form.structured() {
+		// An older form's one-text address: shown in the street field.
+		form.Street, form.Address = form.Address, ""
+		if key, ok := errs["address"]; ok {
+			errs["street"] = key
+		}
+		delete(errs, "address")
+	}
 	for field, key := range errs {
 		p.Errors[field] = p.Lang.T(key)
 	}
-	p.Items, p.Total = items, formatPrice(total, s.currency)
+	if ctry, ok := countryByCode(form.Country); ok && errs["postcode"] != "" {
+		p.Errors["postcode"] += " " + p.Lang.Tf("ship.postcode.example", "Country", ctry.Name(p.Lang), "Example", ctry.example)
+	}
+	p.Form, p.Items, p.Totals = form, items, s.cartTotals(p.Lang, total)
+	p.Total = p.Totals.Total
+	p.Countries, p.Delivery = countryOptions(p.Lang, form.Country), deliveryTimes(p.Lang, form.Country)
+	p.CNYNote = s.cnyRate(p.Lang, s.currency).Note()
 	// One key per form shown: submitting it twice creates one order. The
 	// key is scoped to the owner, so the owner must exist before the form
 	// is posted: two posts at once would otherwise make two owners.
@@ -108,7 +139,9 @@ func (s *Server) showCheckout(c *gin.Context, status int, form contact, errs map
 // (prices from the store, stock reserved, in one transaction) and sends the
 // browser to Alipay's cashier.
 func (s *Server) checkout(c *gin.Context) {
-	form := contact{Name: c.PostForm("name"), Phone: c.PostForm("phone"), Email: c.PostForm("email"), Address: c.PostForm("address")}
+	form := contact{Name: c.PostForm("name"), Phone: c.PostForm("phone"), Email: c.PostForm("email"), Address: c.PostForm("address"),
+		Country: c.PostForm("country"), Province: c.PostForm("province"), City: c.PostForm("city"),
+		Street: c.PostForm("street"), Postcode: c.PostForm("postcode")}
 	if errs := form.validate(); len(errs) > 0 {
 		s.showCheckout(c, http.StatusUnprocessableEntity, form, errs)
 		return
@@ -118,8 +151,11 @@ func (s *Server) checkout(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: checkout key", errBadRequest))
 		return
 	}
-	// A form posted again after its order emptied the cart (back button,
-	// slow double click) finds that order by its key: same answer.
+	// A form posted again (back button, slow double click) finds its order
+	// by its key: same answer. Another checkout replaces the unpaid order.
+	if !s.replaceUnpaid(c, key) {
+		return
+	}
 	lines := readCart(c)
 	items := make([]models.Item, len(lines))
 	for i, l := range lines {
@@ -128,7 +164,7 @@ func (s *Server) checkout(c *gin.Context) {
 	channel := channelFor(c.Request.UserAgent())
 	order, created, err := s.store.CreateOrder(c.Request.Context(), models.NewOrder{
 		OwnerID: ownerID(c), CheckoutKey: key, Channel: channel, Currency: string(s.currency), Items: items,
-		Name: form.Name, Phone: form.Phone, Email: form.Email, Address: form.Address,
+		Name: form.Name, Phone: form.Phone, Email: form.Email, Address: form.Address, ShipTo: form.shipTo(), Shipping: s.shipping,
 		ExpiresAt: s.now().Add(s.timeoutDur), ClientIP: c.ClientIP(), Lang: s.lang(c).Code,
 	})
 	if err != nil {
@@ -136,7 +172,8 @@ func (s *Server) checkout(c *gin.Context) {
 		return
 	}
 	if created || sessionString(c, keyCheckout) == key {
-		writeCart(c, nil)
+		// The cart stays until the order is paid or cancelled.
+		rememberUnpaid(c, order.OrderNo)
 		delete(sessionOf(c).Values, keyCheckout)
 	}
 	if order.Status != models.StatusPending {
@@ -170,10 +207,11 @@ func (s *Server) payAgain(c *gin.Context) {
 	s.resumeOrder(c, c.Param("order_no"))
 }
 
-// resumeOrder sends the owner of a pending, unexpired order to the cashier
-// (the same URL every time), and to the order page otherwise.
+// resumeOrder sends the owner of a pending, unexpired order (or a browser
+// that proved it may see it, see shopperOrder) to the cashier (the same URL
+// every time), and to the order page otherwise.
 func (s *Server) resumeOrder(c *gin.Context, orderNo string) {
-	o, err := s.store.OwnedOrder(c.Request.Context(), orderNo, ownerID(c))
+	o, err := s.shopperOrder(c, orderNo)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -29,6 +29,7 @@ var (
 	errBadReturn    = errors.New("unverifiable return from Alipay")
 	errAppNeedsRSA  = errors.New("the app channel needs RSA or RSA2 signing")
 	errInvalidInput = errors.New("invalid input")
+	errNoMatch      = errors.New("no order with that number and contact") // the order lookup
 )
 
 // ValidationError lists what is wrong with a submitted form or JSON body:
@@ -64,6 +65,7 @@ type errorKind struct {
 // matches (errors.Is) wins; anything else is a 500.
 var errorKinds = []errorKind{
 	{models.ErrNotFound, http.StatusNotFound, "not_found", "error.notfound"},
+	{errNoMatch, http.StatusNotFound, "not_found", "lookup.nomatch"},
 	{models.ErrOutOfStock, http.StatusConflict, "out_of_stock", "error.stock"},
 	{models.ErrUnknownProduct, http.StatusUnprocessableEntity, "unknown_product", "error.unknownproduct"},
 	{models.ErrEmptyOrder, http.StatusUnprocessableEntity, "invalid_order", "error.emptyorder"},

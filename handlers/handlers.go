@@ -37,6 +37,10 @@ type Store interface {
 	CreateOrder(ctx context.Context, n models.NewOrder) (*models.Order, bool, error)
 	OrderByNo(ctx context.Context, orderNo string) (*models.Order, error)
 	OwnedOrder(ctx context.Context, orderNo, ownerID string) (*models.Order, error)
+	// OrderRow is the order without its lines, in one indexed query: the
+	// unpaid-order banner of every page, and the order lookup.
+	OrderRow(ctx context.Context, orderNo string) (*models.Order, error)
+	CloseOrder(ctx context.Context, orderNo, reason string) (bool, error)
 	Ping(ctx context.Context) error
 	Heartbeat(ctx context.Context, at time.Time) error
 	RecordEvent(ctx context.Context, orderNo string, kind models.EventKind, actor, detail string, once bool) error
@@ -94,6 +98,16 @@ type Config struct {
 	PasswordCost int
 	// Sandbox, when set, is the local Alipay gateway, mounted at /sandbox.
 	Sandbox http.Handler
+	// Shipping is the shipping charge every order pays (SHIPPING_FLAT,
+	// SHIPPING_FREE_OVER), in minor units of Currency; the zero value
+	// ships free.
+	Shipping models.Shipping
+	// Rates are Alipay's latest exchange rates, for the CNY estimates
+	// Chinese pages show beside prices; nil shows none.
+	Rates Rates
+	// RateMaxAge hides the estimates made with a rate older than it;
+	// 0 means DefaultRateMaxAge.
+	RateMaxAge time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -119,6 +133,9 @@ type Server struct {
 	sandbox        http.Handler
 	views          *views.Set
 	limiter        *ipLimiter
+	shipping       models.Shipping
+	rates          Rates
+	rateMaxAge     time.Duration
 	now            func() time.Time
 }
 
@@ -158,6 +175,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if err := cfg.Shipping.Validate(); err != nil {
+		return nil, fmt.Errorf("handlers: %w", err)
+	}
+	s.shipping, s.rates, s.rateMaxAge = cfg.Shipping, cfg.Rates, cfg.RateMaxAge
+	if s.rateMaxAge <= 0 {
+		s.rateMaxAge = DefaultRateMaxAge
 	}
 	if s.loc == nil {
 		s.loc = time.Local

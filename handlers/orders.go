@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -77,41 +79,65 @@ func lineName(ln models.OrderLine, l Lang) (name string, in Lang) {
 	return ln.Name, english
 }
 
+// orderLines shows o's lines on a page in l: each name as it was when the
+// order was placed, in the order's language.
+func orderLines(o *models.Order, l Lang) []lineView {
+	cur := payment.Currency(o.Currency)
+	ol := orderLang(o)
+	lines := make([]lineView, 0, len(o.Lines))
+	for _, ln := range o.Lines {
+		name, in := lineName(ln, ol)
+		v := lineView{Name: name, Quantity: ln.Quantity,
+			Unit: formatPrice(ln.UnitMinor, cur), Total: formatPrice(ln.TotalMinor(), cur)}
+		if in.Code != l.Code {
+			v.Lang = in.Tag
+		}
+		lines = append(lines, v)
+	}
+	return lines
+}
+
 type orderPage struct {
 	page
 	Order      publicOrder
 	StatusText string
+	Placed     string        // when the order was placed, in the shopper's time zone
 	Lines      []lineView    // the owner's view only
 	Contact    *orderContact // the owner's view only
 	Shipment   *shipmentView // the owner's view only, once shipped
-	Confirming bool          // back from a successful payment, waiting for the notification
-	Waited     bool          // refreshed long enough: stop refreshing, explain
-	CanPay     bool
+	// Confirming: back from a successful payment, waiting for Alipay's
+	// notification. The page says "Payment processing", offers "Check
+	// again", and loads order.js, which asks until the order is settled.
+	Confirming bool
+	CanPay     bool // pay (again) or cancel
 	Expires    string
+	Receipt    bool // paid: the receipt can be printed
 }
 
-// confirmRefreshes is how many times the "confirming" page reloads itself
-// (every 2 seconds) before it stops and explains.
-const confirmRefreshes = 30
-
-// order shows one of the shopper's own orders; others get a 404.
+// order shows one of the shopper's own orders, or one this browser
+// proved it may see (lookup); others get a 404.
 func (s *Server) order(c *gin.Context) {
-	o, err := s.store.OwnedOrder(c.Request.Context(), c.Param("order_no"), ownerID(c))
+	o, err := s.shopperOrder(c, c.Param("order_no"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	p := s.orderPage(c, newPublicOrder(o), o)
-	if p.Confirming {
-		n := atoiDefault(c.Query("n"), 0)
-		if n < confirmRefreshes {
-			p.Refresh = 2
-			p.Path = "/orders/" + o.OrderNo + "?confirming=1&n=" + itoa(n+1)
-		} else {
-			p.Waited = true
-		}
+	if p.Confirming && sessionString(c, keyUnpaid) == o.OrderNo {
+		sessionOf(c).Values[keyConfirming] = o.OrderNo
 	}
 	s.render(c, http.StatusOK, "order", p)
+}
+
+// shopperOrder returns the order, lines included, if this browser may see
+// it as its owner does: it checked the order out, or proved less than a
+// day ago that it knows the phone or e-mail given with it. Anybody else
+// gets ErrNotFound, as for an order that does not exist.
+func (s *Server) shopperOrder(c *gin.Context, orderNo string) (*models.Order, error) {
+	if isProven(c, orderNo, s.now()) {
+		return s.store.OrderByNo(c.Request.Context(), orderNo)
+	}
+	return s.store.OwnedOrder(c.Request.Context(), orderNo, ownerID(c))
 }
 
 // orderPage builds the order page. owned is the full order for its owner,
@@ -123,25 +149,23 @@ func (s *Server) orderPage(c *gin.Context, pub publicOrder, owned *models.Order)
 	if owned == nil {
 		return p
 	}
-	cur := payment.Currency(owned.Currency)
-	ol := orderLang(owned)
-	for _, l := range owned.Lines {
-		name, in := lineName(l, ol)
-		v := lineView{Name: name, Quantity: l.Quantity,
-			Unit: formatPrice(l.UnitMinor, cur), Total: formatPrice(l.TotalMinor(), cur)}
-		if in.Code != p.Lang.Code {
-			v.Lang = in.Tag
-		}
-		p.Lines = append(p.Lines, v)
+	if p.Unpaid != nil && p.Unpaid.OrderNo == owned.OrderNo {
+		p.Unpaid = nil // this page says it all
 	}
+	p.Lines = orderLines(owned, p.Lang)
 	p.Contact = &orderContact{Name: owned.Name, Phone: owned.Phone, Email: owned.Email, Address: owned.Address}
 	if owned.ShippedAt != nil {
 		p.Shipment = &shipmentView{Date: owned.ShippedAt.In(s.loc).Format("2006-01-02"), Carrier: owned.Carrier, TrackingNo: owned.TrackingNo}
 	}
+	p.Placed = s.shopperTime(p.Lang, owned.CreatedAt)
 	pending := owned.Status == models.StatusPending
 	p.Confirming = pending && c.Query("confirming") == "1"
+	if p.Confirming {
+		p.StatusText = p.Lang.T("orderpage.processing")
+	}
 	p.CanPay = pending && !p.Confirming && s.now().Before(owned.ExpiresAt)
-	p.Expires = owned.ExpiresAt.Format("2006-01-02 15:04 MST")
+	p.Expires = s.shopperTime(p.Lang, owned.ExpiresAt)
+	p.Receipt = receiptFor(owned)
 	return p
 }
 
@@ -155,4 +179,101 @@ func (s *Server) publicStatus(c *gin.Context, orderNo string) {
 		return
 	}
 	s.render(c, http.StatusOK, "order", s.orderPage(c, newPublicOrder(o), nil))
+}
+
+// The close reasons the admin's timeline shows.
+const (
+	closeCancelled = "cancelled by the shopper"
+	closeReplaced  = "replaced by a new checkout"
+)
+
+// cancelOrder closes an unpaid order at once at its owner's request (or a
+// browser's that proved it may see it): its stock is given back in the
+// same transaction, and the cart stays as it was.
+func (s *Server) cancelOrder(c *gin.Context) {
+	o, err := s.shopperOrder(c, c.Param("order_no"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	closed, err := s.store.CloseOrder(c.Request.Context(), o.OrderNo, closeCancelled)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	switch {
+	case !closed: // paid or closed meanwhile: the order page says which
+		flash(c, "unpaid.notcancelled")
+	case sessionString(c, keyUnpaid) == o.OrderNo:
+		forgetUnpaid(c, false)
+		flash(c, "unpaid.cancelled")
+	default:
+		flash(c, "unpaid.cancelledother")
+	}
+	s.redirect(c, "/orders/"+o.OrderNo)
+}
+
+// replaceUnpaid makes way for a new checkout. The form that created this
+// browser's unpaid order, posted again (back button, double click), goes
+// on to find that same order. Any other checkout replaces it: the order is
+// closed and its stock given back, then the new order is made from the
+// cart as it is now, with the details just typed (reusing the old order
+// would pay for what the cart held then). It answers, and returns false,
+// when the checkout must not go on: the order was paid meanwhile (the cart
+// is emptied), or Alipay's return said it was being paid.
+func (s *Server) replaceUnpaid(c *gin.Context, key string) bool {
+	orderNo := sessionString(c, keyUnpaid)
+	if orderNo == "" {
+		return true
+	}
+	o, err := s.store.OwnedOrder(c.Request.Context(), orderNo, sessionString(c, keyOwner))
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		s.fail(c, err)
+		return false
+	}
+	switch {
+	case err != nil:
+		forgetUnpaid(c, false)
+		return true
+	case o.Status == models.StatusPaid || o.Status == models.StatusRefunded:
+		forgetUnpaid(c, true)
+		s.redirect(c, "/orders/"+o.OrderNo)
+		return false
+	case o.Status != models.StatusPending:
+		forgetUnpaid(c, false)
+		return true
+	case o.CheckoutKey != nil && *o.CheckoutKey == key:
+		return true
+	case sessionString(c, keyConfirming) == o.OrderNo:
+		flash(c, "unpaid.stillconfirming")
+		s.redirect(c, "/orders/"+o.OrderNo+"?confirming=1")
+		return false
+	}
+	if _, err := s.store.CloseOrder(c.Request.Context(), o.OrderNo, closeReplaced); err != nil {
+		s.fail(c, err)
+		return false
+	}
+	forgetUnpaid(c, false)
+	return true
+}
+
+// beijing is China Standard Time, which Chinese pages show. China has kept
+// UTC+8 without daylight saving since 1991, so a fixed zone stands in
+// where the system has no time zone database.
+var beijing = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*60*60)
+}()
+
+// shopperTime formats t for the shopper, naming the zone: Beijing time for
+// Chinese pages (most Alipay buyers live by it), the shop's own zone for
+// English ones, by its name and offset ("America/New_York (UTC-05:00)"),
+// so that nobody has to guess what "UTC" or "MST" stands for.
+func (s *Server) shopperTime(l Lang, t time.Time) string {
+	if l.ZH() {
+		return l.Tf("orderpage.time", "Time", t.In(beijing).Format("2006-01-02 15:04"), "Zone", l.T("orderpage.beijing"))
+	}
+	return l.Tf("orderpage.time", "Time", t.In(s.loc).Format("2006-01-02 15:04"), "Zone", zoneName(s.loc, t))
 }

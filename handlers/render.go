@@ -2,10 +2,14 @@ package handlers
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"shop/models"
+	"shop/payment"
 )
 
 // page is what every HTML page's data starts with.
@@ -16,18 +20,71 @@ type page struct {
 	Flash     string // already translated
 	Path      string // this page, for the language switch to come back to
 	Title     string
-	Refresh   int // seconds; > 0 makes the page reload itself
+	// Unpaid is this browser's unpaid order, for the banner every shop
+	// page shows while it can still be paid; nil when there is none.
+	Unpaid *unpaidBanner
+}
+
+// unpaidBanner is the banner of an unpaid order: pay it or cancel it.
+type unpaidBanner struct {
+	OrderNo string
+	Total   string
+	PayBy   string // the deadline, in the shopper's time zone
+	// Processing: Alipay's return said it was paid and its notification
+	// has not come yet; the banner offers neither paying nor cancelling.
+	Processing bool
+	// Checkout: shown above the checkout form, where checking out again
+	// replaces the order.
+	Checkout bool
 }
 
 // newPage fills the common page data. Call it before writing the response:
-// it reads the session (and may consume its flash message).
+// it reads the session (and may consume its flash message, or empty the
+// cart of an order seen paid).
 func (s *Server) newPage(c *gin.Context, titleKey string) page {
 	l := s.lang(c)
-	p := page{Lang: l, Sandbox: s.sandbox != nil, CartCount: cartCount(c), Path: c.Request.URL.RequestURI(), Title: l.T(titleKey)}
+	p := page{Lang: l, Sandbox: s.sandbox != nil, Path: c.Request.URL.RequestURI(), Title: l.T(titleKey)}
+	p.Unpaid = s.unpaidBanner(c, l)
+	p.CartCount = cartCount(c)
 	if k := takeFlash(c); k != "" {
 		p.Flash = l.T(k)
 	}
 	return p
+}
+
+// unpaidBanner returns the banner of the order the session names as
+// unpaid, with one indexed query, made only when it names one. Seeing that
+// order paid empties the cart and ends the banner; seeing it closed ends
+// the banner and keeps the cart. A pending order past its deadline shows
+// no banner but stays named: a payment Alipay took at the last moment may
+// still be notified. The banner is an aside: failing to read the order is
+// logged, and the page goes on without it.
+func (s *Server) unpaidBanner(c *gin.Context, l Lang) *unpaidBanner {
+	orderNo := sessionString(c, keyUnpaid)
+	if orderNo == "" {
+		return nil
+	}
+	o, err := s.store.OrderRow(c.Request.Context(), orderNo)
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		s.log.Error("unpaid order banner", "order_no", orderNo, "err", err)
+		return nil
+	}
+	switch {
+	case err != nil || o.OwnerID != sessionString(c, keyOwner):
+		forgetUnpaid(c, false)
+		return nil
+	case o.Status == models.StatusPaid || o.Status == models.StatusRefunded:
+		forgetUnpaid(c, true)
+		return nil
+	case o.Status != models.StatusPending:
+		forgetUnpaid(c, false)
+		return nil
+	case !s.now().Before(o.ExpiresAt):
+		return nil
+	}
+	return &unpaidBanner{OrderNo: o.OrderNo, Total: formatPrice(o.TotalMinor, payment.Currency(o.Currency)),
+		PayBy: s.shopperTime(l, o.ExpiresAt), Processing: sessionString(c, keyConfirming) == o.OrderNo,
+		Checkout: c.FullPath() == "/checkout"}
 }
 
 func (s *Server) lang(c *gin.Context) Lang {

@@ -46,8 +46,12 @@ func (s *Server) Handler() http.Handler {
 	web.POST("/cart/items/:id", s.updateCart)
 	web.GET("/checkout", s.checkoutForm)
 	web.POST("/checkout", s.rateLimit, s.checkout)
+	web.GET("/orders/lookup", s.lookupForm)
+	web.POST("/orders/lookup", s.findOrder)
 	web.GET("/orders/:order_no", s.order)
+	web.GET("/orders/:order_no/receipt", s.receipt)
 	web.POST("/orders/:order_no/pay", s.rateLimit, s.payAgain)
+	web.POST("/orders/:order_no/cancel", s.cancelOrder)
 	web.GET("/alipay/return", s.alipayReturn)
 	web.GET("/lang/:code", s.switchLang)
 

@@ -145,7 +145,7 @@ func TestSecurityHeaders(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Equal(t, "DENY", res.Header.Get("X-Frame-Options"))
 	assert.Contains(t, res.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
-	assert.Contains(t, res.Header.Get("Content-Security-Policy"), "script-src 'none'")
+	assert.Contains(t, res.Header.Get("Content-Security-Policy"), "script-src 'self';")
 	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
 }
 

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/gorilla/sessions"
@@ -22,6 +23,19 @@ const (
 	keyLang     = "lang"     // "en" or "zh" once the shopper chose
 	keyCheckout = "checkout" // idempotency key of the checkout form on screen
 	keyFlash    = "flash"    // message key shown once
+	// keyUnpaid names the order this browser's last checkout created while
+	// it is unpaid: every page shows it in a banner, and the cart stays
+	// until it is paid (then emptied) or closed (then kept).
+	keyUnpaid = "unpaid"
+	// keyOrdered is the cart that order was made from, as keyCart.
+	keyOrdered = "ordered"
+	// keyConfirming is that order's number once Alipay's return said it
+	// was paid: the banner then says so instead of offering to pay.
+	keyConfirming = "confirming"
+	// keyProven lists the orders this browser proved it may see, by their
+	// number and the shopper's phone or e-mail (the order lookup):
+	// "orderNo@unixSeconds,orderNo@unixSeconds".
+	keyProven = "proven"
 )
 
 // session loads the shopper's session. A cookie that no longer decodes
@@ -83,8 +97,13 @@ type cartLine struct {
 
 // readCart decodes the cart, skipping anything malformed.
 func readCart(c *gin.Context) []cartLine {
+	return parseCart(sessionString(c, keyCart))
+}
+
+// parseCart decodes a cart's session value.
+func parseCart(v string) []cartLine {
 	var out []cartLine
-	for _, part := range strings.Split(sessionString(c, keyCart), ",") {
+	for _, part := range strings.Split(v, ",") {
 		id, qty, ok := strings.Cut(part, ":")
 		pid, err1 := strconv.ParseUint(id, 10, 32)
 		n, err2 := strconv.Atoi(qty)
@@ -151,4 +170,84 @@ func takeFlash(c *gin.Context) string {
 		delete(sess.Values, keyFlash)
 	}
 	return k
+}
+
+// rememberUnpaid names orderNo, just made from the cart, as this
+// browser's unpaid order.
+func rememberUnpaid(c *gin.Context, orderNo string) {
+	sess := sessionOf(c)
+	sess.Values[keyUnpaid] = orderNo
+	sess.Values[keyOrdered] = sessionString(c, keyCart)
+	delete(sess.Values, keyConfirming)
+}
+
+// forgetUnpaid ends the unpaid-order banner. paid takes what was bought
+// out of the cart: the quantities the order was made from, so that what
+// the shopper added since stays.
+func forgetUnpaid(c *gin.Context, paid bool) {
+	if paid {
+		bought := map[uint]int{}
+		for _, l := range parseCart(sessionString(c, keyOrdered)) {
+			bought[l.ProductID] += l.Quantity
+		}
+		lines := readCart(c)
+		for i := range lines {
+			lines[i].Quantity -= bought[lines[i].ProductID]
+		}
+		writeCart(c, lines) // drops the lines left at zero or less
+	}
+	sess := sessionOf(c)
+	delete(sess.Values, keyUnpaid)
+	delete(sess.Values, keyOrdered)
+	delete(sess.Values, keyConfirming)
+}
+
+// Proof of an order's contact lasts a day, for a few orders at most: long
+// enough to pay or cancel, short enough for a shared computer.
+const (
+	provenFor = 24 * time.Hour
+	maxProven = 5
+)
+
+// provenOrders returns the orders this browser proved it may see, oldest
+// first, without those whose proof has expired.
+func provenOrders(c *gin.Context, now time.Time) []string {
+	var out []string
+	for _, part := range strings.Split(sessionString(c, keyProven), ",") {
+		no, at, ok := strings.Cut(part, "@")
+		sec, err := strconv.ParseInt(at, 10, 64)
+		if !ok || err != nil || no == "" {
+			continue
+		}
+		if when := time.Unix(sec, 0); now.Before(when.Add(provenFor)) && !when.After(now) {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// isProven reports whether this browser proved, less than a day ago, that
+// it knows the phone or e-mail given with orderNo.
+func isProven(c *gin.Context, orderNo string, now time.Time) bool {
+	for _, part := range provenOrders(c, now) {
+		if no, _, _ := strings.Cut(part, "@"); no == orderNo {
+			return true
+		}
+	}
+	return false
+}
+
+// prove records that this browser proved it may see orderNo.
+func prove(c *gin.Context, orderNo string, now time.Time) {
+	kept := []string{}
+	for _, part := range provenOrders(c, now) {
+		if no, _, _ := strings.Cut(part, "@"); no != orderNo {
+			kept = append(kept, part)
+		}
+	}
+	kept = append(kept, orderNo+"@"+strconv.FormatInt(now.Unix(), 10))
+	if len(kept) > maxProven {
+		kept = kept[len(kept)-maxProven:]
+	}
+	sessionOf(c).Values[keyProven] = strings.Join(kept, ",")
 }
