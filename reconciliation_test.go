@@ -52,6 +52,7 @@ func TestReconciliationJourney(t *testing.T) {
 	shop := startShop(t, map[string]string{"SANDBOX_TIME_SCALE": "3600"}, withAlipayClock(clock))
 	a := moneySignIn(t, shop, "mei")
 	ctx := context.Background()
+	waitStartupFetch(t, shop)
 
 	var orders []*models.Order
 	var paid int64
@@ -77,7 +78,6 @@ func TestReconciliationJourney(t *testing.T) {
 	r := waitRefund(t, shop, asyncNo)
 	assert.Equal(t, models.RefundSucceeded, r.Status)
 	assert.True(t, r.IsAsync)
-	assert.NotNil(t, r.AcceptedAt)
 	assert.Equal(t, models.StatusRefunded, moneyReload(t, shop, orders[11].OrderNo).Status)
 	ns, err := shop.app.db.Notifications(ctx, orders[11].ID)
 	require.NoError(t, err)
@@ -189,4 +189,60 @@ func TestAsyncRefundEndedByQuery(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{fmt.Sprintf("Refund %s of %d succeeded (alipay.acquire.refund.query).", no, o.TotalMinor)}, ended)
+}
+
+// waitStartupFetch waits until the daily fetch the app runs at start has
+// stored both files of yesterday (real time), so that tests moving the
+// clock do not race it.
+func waitStartupFetch(t *testing.T, shop *testShop) {
+	t.Helper()
+	yesterday := ledger.StartOf(time.Now()).AddDate(0, 0, -1).Format(ledger.DayLayout)
+	require.Eventually(t, func() bool {
+		ds, err := shop.app.db.SettlementDays(context.Background(), yesterday, yesterday)
+		return err == nil && len(ds) == 2
+	}, time.Minute, 10*time.Millisecond, "the daily fetch at start never stored yesterday")
+}
+
+// TestDailyFetch: the daily worker fetches yesterday, and the days before
+// it never fetched, both files; a round with nothing new does nothing.
+func TestDailyFetch(t *testing.T) {
+	clock := &offsetClock{}
+	shop := startShop(t, nil, withAlipayClock(clock))
+	ctx := context.Background()
+	payDay := ledger.StartOf(time.Now())
+	moneyOrder(t, shop, 1, 1, true)
+	waitStartupFetch(t, shop)
+	from, to := payDay.AddDate(0, 0, -10).Format(ledger.DayLayout), payDay.AddDate(0, 0, 1).Format(ledger.DayLayout)
+	days, err := shop.app.db.SettlementDays(ctx, from, to)
+	require.NoError(t, err)
+	assert.Len(t, days, 20, "at start: the ten days up to yesterday, two files")
+
+	clock.Advance(48 * time.Hour) // yesterday is now payDay+1
+	require.NoError(t, shop.app.ledger.Once(ctx))
+	days, err = shop.app.db.SettlementDays(ctx, from, to)
+	require.NoError(t, err)
+	require.Len(t, days, 24, "payDay and the day after, the two days never fetched")
+	lines := map[string]int{}
+	for _, d := range days {
+		lines[string(d.File)+" "+d.Day] = d.Lines
+		assert.Equal(t, "daily", d.FetchedBy)
+	}
+	day, next := payDay.Format(ledger.DayLayout), payDay.AddDate(0, 0, 1).Format(ledger.DayLayout)
+	assert.Equal(t, 1, lines["compare "+day], "the payment, the day it happened")
+	assert.Equal(t, 1, lines["liquidation "+next], "settled the day after")
+
+	p, err := ledger.NewPeriod(payDay, payDay, clock.Now())
+	require.NoError(t, err)
+	rep, err := shop.app.ledger.Report(ctx, p)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Differences)
+	assert.Equal(t, 1, rep.Matched)
+
+	require.NoError(t, shop.app.ledger.Once(ctx))
+	again, err := shop.app.db.SettlementDays(ctx, from, to)
+	require.NoError(t, err)
+	require.Len(t, again, len(days))
+	for i := range again {
+		assert.True(t, again[i].FetchedAt.Equal(days[i].FetchedAt), "%s %s not fetched again", again[i].File, again[i].Day)
+	}
 }

@@ -65,6 +65,12 @@ func (db *DB) StoreSettlement(ctx context.Context, file SettlementFile, days []s
 		in[l.Day] = n + 1
 	}
 	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		// The daily fetch and a person's may store the same days at once:
+		// on PostgreSQL both deletes would see nothing to delete and both
+		// inserts would land, unless they take turns.
+		if err := lockKey(tx, "settlement:"+string(file)); err != nil {
+			return err
+		}
 		if err := tx.Where("file = ? AND day IN ?", file, days).Delete(&SettlementLine{}).Error; err != nil {
 			return err
 		}
