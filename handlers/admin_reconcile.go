@@ -185,18 +185,17 @@ func (s *Server) adminReconciliationCSV(c *gin.Context) {
 		writeSafe(w, row)
 	}
 	for _, t := range rep.Totals {
-		c := t.Currency
 		for _, v := range []struct {
-			kind       string
-			here, alip bool
-			minor      int64
-		}{{"settled", false, true, t.Settled}, {"refunded", false, true, t.Refunded}, {"fees", false, true, t.Fees},
-			{"net", false, true, t.Net}, {"paid_here", true, false, t.PaidHere}, {"refunded_here", true, false, t.RefundedHere}} {
-			row := []string{"total", v.kind, "", "", "", string(c), "", "", "", ""}
+			kind  string
+			here  bool // the shop's sum, not Alipay's
+			minor int64
+		}{{"settled", false, t.Settled}, {"refunded", false, t.Refunded}, {"fees", false, t.Fees},
+			{"net", false, t.Net}, {"paid_here", true, t.PaidHere}, {"refunded_here", true, t.RefundedHere}} {
+			row := []string{"total", v.kind, "", "", "", string(t.Currency), "", "", "", ""}
 			if v.here {
-				row[6] = csvAmount(v.minor, c)
+				row[6] = csvAmount(v.minor, t.Currency)
 			} else {
-				row[7] = csvAmount(v.minor, c)
+				row[7] = csvAmount(v.minor, t.Currency)
 			}
 			writeSafe(w, row)
 		}
@@ -263,10 +262,10 @@ func (s *Server) fillRecon(p *reconPage, rep *ledger.Report) {
 		p.Diffs = append(p.Diffs, row)
 	}
 	for _, t := range rep.Totals {
-		c := t.Currency
-		p.Totals = append(p.Totals, reconTotalRow{Currency: string(c), Settled: formatPrice(t.Settled, c),
-			Refunded: formatPrice(t.Refunded, c), Fees: formatPrice(t.Fees, c), Net: formatPrice(t.Net, c),
-			PaidHere: formatPrice(t.PaidHere, c), RefundedHere: formatPrice(t.RefundedHere, c)})
+		cur := t.Currency
+		p.Totals = append(p.Totals, reconTotalRow{Currency: string(cur), Settled: formatPrice(t.Settled, cur),
+			Refunded: formatPrice(t.Refunded, cur), Fees: formatPrice(t.Fees, cur), Net: formatPrice(t.Net, cur),
+			PaidHere: formatPrice(t.PaidHere, cur), RefundedHere: formatPrice(t.RefundedHere, cur)})
 	}
 }
 
