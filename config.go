@@ -84,6 +84,12 @@ type config struct {
 	// default. Only tests change it: under the race detector the default
 	// costs seconds per hash.
 	passwordCost int
+	// alipayNow is the clock of what talks to Alipay on a schedule or by
+	// the day: the Alipay client's (which day is today for the files), the
+	// sandbox's, the refund checker's and the reconciliation's. nil is
+	// time.Now; only tests change it, to fetch the files of a day they
+	// made or to make a refund's check due.
+	alipayNow func() time.Time
 	// warnings are settings that are allowed but unwise, each with its
 	// fix; serve logs them at start.
 	warnings []string

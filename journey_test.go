@@ -43,7 +43,7 @@ func newClient(t testing.TB) *http.Client {
 
 // startShop wires the app exactly as serve does, with env as the
 // environment, and runs its workers until the test ends.
-func startShop(t *testing.T, env map[string]string) *testShop {
+func startShop(t *testing.T, env map[string]string, opts ...func(*config)) *testShop {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
@@ -69,6 +69,9 @@ func startShop(t *testing.T, env map[string]string) *testShop {
 	cfg, err := loadConfig(nil, func(k string) string { return vars[k] }, io.Discard)
 	require.NoError(t, err)
 	cfg.passwordCost = bcrypt.MinCost
+	for _, o := range opts {
+		o(cfg)
+	}
 	a, err := newApp(context.Background(), cfg, newLogger(io.Discard, "error"))
 	require.NoError(t, err)
 	srv.Config.Handler = a.handler

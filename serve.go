@@ -16,12 +16,14 @@ import (
 	"gorm.io/gorm"
 
 	"shop/handlers"
+	"shop/ledger"
 	"shop/mail"
 	"shop/models"
 	"shop/payment"
 	"shop/payment/sandbox"
 	"shop/rates"
 	"shop/reconcile"
+	"shop/refundcheck"
 	"shop/settle"
 )
 
@@ -34,6 +36,8 @@ type app struct {
 	sandboxDB  *gorm.DB // the sandbox's own handle; nil outside sandbox mode
 	sandbox    *sandbox.Sandbox
 	reconciler *reconcile.Reconciler
+	refunds    *refundcheck.Checker // asks Alipay about accepted asynchronous refunds
+	ledger     *ledger.Ledger       // Alipay's reconciliation and settlement files
 	settler    *settle.Settler
 	mailer     *mail.Worker // sends the outbox's e-mails
 	rates      *rates.Rates // Alipay's latest exchange rates, for the CNY estimates
@@ -58,7 +62,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	client, err := payment.NewClient(payment.Config{
 		Gateway: gateway, Partner: cfg.Partner, SignType: cfg.SignType, MD5Key: cr.MD5Key,
 		PrivateKey: cr.PrivateKey, AlipayPublicKey: cr.AlipayPublicKey,
-		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+		HTTPClient: &http.Client{Timeout: 10 * time.Second}, Now: cfg.alipayNow,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("invalid Alipay configuration: %w", err)
@@ -102,13 +106,19 @@ func (a *app) wire(ctx context.Context, client *payment.Client, cr *credentials)
 	a.reconciler = reconcile.New(reconcile.Config{Store: a.db, Alipay: client, Settler: settler,
 		Logger:   a.log.With("component", "reconcile"),
 		TryLease: func(ctx context.Context) (*models.Lease, error) { return a.db.TryLease(ctx, "reconciler") }})
+	a.refunds = refundcheck.New(refundcheck.Config{Store: a.db, Alipay: client, Now: a.cfg.alipayNow,
+		Logger:   a.log.With("component", "refundcheck"),
+		TryLease: func(ctx context.Context) (*models.Lease, error) { return a.db.TryLease(ctx, "refundcheck") }})
+	a.ledger = ledger.New(ledger.Config{Store: a.db, Alipay: client, Now: a.cfg.alipayNow,
+		Logger:   a.log.With("component", "ledger"),
+		TryLease: func(ctx context.Context) (*models.Lease, error) { return a.db.TryLease(ctx, "ledger") }})
 	a.rates = rates.New(rates.Config{Source: client, Logger: a.log.With("component", "rates")})
 	hcfg := handlers.Config{
 		Store: a.db, Alipay: client, Settler: settler, Admin: a.db, Logger: a.log, BaseURL: a.cfg.BaseURL,
 		Currency: a.cfg.Currency, Timeout: a.cfg.Timeout, SendTimeoutRule: a.cfg.SendTimeoutRule, Instances: a.cfg.Instances,
 		TrustedProxies: a.cfg.TrustedProxies,
 		SessionKeys:    cr.SessionKeys, PasswordCost: a.cfg.passwordCost,
-		Shipping: a.cfg.Shipping, Rates: a.rates, RateMaxAge: a.cfg.RateMaxAge,
+		Shipping: a.cfg.Shipping, Rates: a.rates, RateMaxAge: a.cfg.RateMaxAge, Ledger: a.ledger,
 	}
 	if a.cfg.Sandbox() {
 		// The sandbox runs in one instance only: its notifier and its
@@ -133,7 +143,7 @@ func (a *app) wire(ctx context.Context, client *payment.Client, cr *credentials)
 			DB: sdb, Prefix: "/sandbox", PublicURL: a.cfg.BaseURL, AlipayKey: cr.SandboxKey,
 			Merchants: []sandbox.Merchant{{Partner: a.cfg.Partner, MD5Key: cr.MD5Key, PublicKey: &cr.PrivateKey.PublicKey}},
 			TimeScale: a.cfg.TimeScale, RefundInterval: refundInterval(a.cfg.RefundInterval),
-			Logger: a.log.With("component", "sandbox"),
+			Logger: a.log.With("component", "sandbox"), Now: a.cfg.alipayNow,
 		})
 		if err != nil {
 			return err
@@ -186,13 +196,21 @@ func refundInterval(d time.Duration) time.Duration {
 	return d
 }
 
+// ledgerInterval is how often the daily fetch of Alipay's files looks
+// whether yesterday is in.
+const ledgerInterval = time.Hour
+
 // runWorkers runs the background work until ctx is done: the reconciler,
+// the checker of asynchronous refunds, the daily fetch of Alipay's
+// reconciliation and settlement files,
 // the settler's tally of rejected notifications, the exchange-rate fetcher,
 // the e-mail worker and, in sandbox mode, the sandbox's notifier and timeout sweeper. It
 // returns when they have all stopped.
 func (a *app) runWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.reconciler.Run(ctx, a.cfg.ReconcileInterval) })
+	wg.Go(func() { a.refunds.Run(ctx, a.cfg.ReconcileInterval) })
+	wg.Go(func() { a.ledger.Run(ctx, ledgerInterval) })
 	wg.Go(func() { a.settler.Run(ctx) })
 	wg.Go(func() { a.mailer.Run(ctx) })
 	wg.Go(func() { a.rates.Run(ctx) })

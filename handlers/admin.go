@@ -66,6 +66,8 @@ type AdminStore interface {
 	StartRefund(ctx context.Context, orderNo string, amount int64, reason string, restock bool, a models.AuditEntry) (*models.Refund, error)
 	RefundByNo(ctx context.Context, outReturnNo string) (*models.Refund, error)
 	FinishRefund(ctx context.Context, outReturnNo string, ok bool, code, message string) (*models.Refund, error)
+	StartAsyncRefund(ctx context.Context, orderNo string, amount int64, reason string, restock bool, a models.AuditEntry) (*models.Refund, error)
+	AcceptRefund(ctx context.Context, outReturnNo string, nextCheck time.Time) (*models.Refund, error)
 	Ship(ctx context.Context, orderNo, carrier, trackingNo string, a models.AuditEntry) (*models.Order, error)
 	RecordEvent(ctx context.Context, orderNo string, kind models.EventKind, actor, detail string, once bool) error
 	// (more for the order page and its actions go here)
@@ -123,6 +125,9 @@ func (s *Server) adminRoutes(r *gin.Engine) {
 	a.POST("/reviews/:id/resolve", s.adminResolve)
 	a.GET("/notifications", s.adminNotifications)
 	a.GET("/audit", s.adminAudit)
+	a.GET("/reconciliation", s.adminReconciliation)
+	a.GET("/reconciliation.csv", s.adminReconciliationCSV)
+	a.POST("/reconciliation/fetch", s.adminFetchSettlement)
 
 	a.GET("/products", s.adminProducts)
 	a.GET("/products.csv", s.adminCatalogCSV)

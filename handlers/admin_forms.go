@@ -14,6 +14,7 @@ import (
 type refundForm struct {
 	Amount, Reason string
 	Restock        bool
+	Async          bool // sent with is_sync=N: Alipay accepts it and makes it later
 	Err            formError
 }
 

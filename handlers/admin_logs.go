@@ -27,6 +27,9 @@ var verdictKeys = map[models.Verdict]string{
 	models.VerdictUnbound:       "notiflist.verdict.unbound",
 	models.VerdictStale:         "notiflist.verdict.stale",
 	models.VerdictUnreadable:    "notiflist.verdict.unreadable",
+	models.VerdictRefunded:      "notiflist.verdict.refunded",
+	models.VerdictRefundFailed:  "notiflist.verdict.refundfailed",
+	models.VerdictUnknownRefund: "notiflist.verdict.unknownrefund",
 }
 
 // rejectKeys explain the reasons settle gives rejected notifications.

@@ -14,6 +14,7 @@ import (
 
 	"shop/models"
 	"shop/payment"
+	"shop/refundcheck"
 )
 
 // One order's page and what a person does to it: refund through
@@ -66,14 +67,19 @@ func (s *Server) adminRefund(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	form := refundForm{Amount: strings.TrimSpace(c.PostForm("amount")), Reason: c.PostForm("reason"), Restock: c.PostForm("restock") != ""}
+	form := refundForm{Amount: strings.TrimSpace(c.PostForm("amount")), Reason: c.PostForm("reason"), Restock: c.PostForm("restock") != "",
+		Async: c.PostForm("async") != ""}
 	keep := func(p *adminOrderPage, e formError) { form.Err = e; p.Refund = form }
 	amount, reason, err := form.parse(payment.Currency(o.Currency))
 	if err != nil {
 		s.orderFormFailed(c, o.OrderNo, err, keep)
 		return
 	}
-	r, err := s.admin.StartRefund(ctx, o.OrderNo, amount, reason, form.Restock, s.auditEntry(c, "refund", o.OrderNo, ""))
+	start := s.admin.StartRefund
+	if form.Async {
+		start = s.admin.StartAsyncRefund
+	}
+	r, err := start(ctx, o.OrderNo, amount, reason, form.Restock, s.auditEntry(c, "refund", o.OrderNo, ""))
 	if err != nil {
 		s.orderFormFailed(c, o.OrderNo, err, keep)
 		return
@@ -127,8 +133,10 @@ func (s *Server) sendAndAnswer(c *gin.Context, o *models.Order, r *models.Refund
 	s.redirect(c, adminOrderURL(o.OrderNo)+"#refunds")
 }
 
-// sendRefund sends a stored refund to Alipay with is_sync=Y and records
-// the answer. It returns the message key for what happened, and an error
+// sendRefund sends a stored refund to Alipay and records the answer: with
+// is_sync=Y, or is_sync=N for an asynchronous one, which Alipay only
+// accepts (it stays pending until its notification or a refund query ends
+// it; see package refundcheck). It returns the message key for what happened, and an error
 // only when the answer could not be recorded (the refund then stays
 // pending and sending it again finishes it).
 //
@@ -138,9 +146,14 @@ func (s *Server) sendAndAnswer(c *gin.Context, o *models.Order, r *models.Refund
 // that cannot be read or trusted, or SYSTEM_ERROR leave it pending with
 // its amount reserved: Alipay may have made it.
 func (s *Server) sendRefund(ctx context.Context, o *models.Order, r *models.Refund) (string, error) {
-	_, err := s.alipay.Refund(ctx, refundRequest(o, r))
+	res, err := s.alipay.Refund(ctx, s.refundRequest(o, r))
 	var ge *payment.GatewayError
 	switch {
+	case err == nil && res.Accepted:
+		if _, err := s.admin.AcceptRefund(ctx, r.OutReturnNo, s.now().Add(refundcheck.FirstCheck)); err != nil {
+			return "", err
+		}
+		return "money.refund.accepted", nil
 	case err == nil:
 		if _, err := s.admin.FinishRefund(ctx, r.OutReturnNo, true, "", ""); err != nil {
 			return "", err
@@ -166,16 +179,21 @@ func (s *Server) sendRefund(ctx context.Context, o *models.Order, r *models.Refu
 }
 
 // refundRequest is the forex_refund for a stored refund, the same on
-// every attempt: gmt_return is the time the refund was stored.
-func refundRequest(o *models.Order, r *models.Refund) payment.RefundRequest {
+// every attempt: gmt_return is the time the refund was stored, and an
+// asynchronous one names the notify_url its result comes to.
+func (s *Server) refundRequest(o *models.Order, r *models.Refund) payment.RefundRequest {
 	product := payment.ProductWAP // wap and app payments
 	if o.Channel == models.ChannelWeb {
 		product = payment.ProductPC
 	}
-	return payment.RefundRequest{
+	req := payment.RefundRequest{
 		OutReturnNo: r.OutReturnNo, OutTradeNo: o.OrderNo, Currency: payment.Currency(r.Currency),
-		Amount: r.AmountMinor, Reason: r.Reason, RequestedAt: r.CreatedAt, ProductCode: product, IsSync: true,
+		Amount: r.AmountMinor, Reason: r.Reason, RequestedAt: r.CreatedAt, ProductCode: product, IsSync: !r.IsAsync,
 	}
+	if r.IsAsync {
+		req.NotifyURL = s.baseURL + "/alipay/notify"
+	}
+	return req
 }
 
 // adminQuery asks Alipay about the order now (single_trade_query). A paid

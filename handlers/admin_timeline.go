@@ -36,6 +36,9 @@ type refundRow struct {
 	OutReturnNo, Amount, Status, StatusText string
 	Asked, By, Reason, Answer               string
 	Restock, Pending                        bool
+	// Accepted: an asynchronous refund Alipay accepted and has not
+	// finished; its notification or a query ends it.
+	Accepted bool
 }
 
 // timelineItem is one step of an order's life, whatever table it comes
@@ -69,6 +72,8 @@ var (
 		"second_payment": "money.verdict.secondpayment", "rejected": "money.verdict.rejected",
 		"deferred": "money.verdict.deferred", "unbound": "money.verdict.unbound",
 		"stale": "money.verdict.stale", "unreadable": "money.verdict.unreadable",
+		"refunded": "money.verdict.refunded", "refund_failed": "money.verdict.refundfailed",
+		"unknown_refund": "money.verdict.unknownrefund",
 	}
 	refundStatusKeys = map[models.RefundStatus]string{
 		models.RefundPending: "money.refund.status.pending", models.RefundSucceeded: "money.refund.status.succeeded",
@@ -156,7 +161,8 @@ func (s *Server) refundRow(l Lang, r models.Refund) refundRow {
 	row := refundRow{OutReturnNo: r.OutReturnNo, Amount: formatPrice(r.AmountMinor, payment.Currency(r.Currency)),
 		Status: string(r.Status), StatusText: translated(l, refundStatusKeys, r.Status, string(r.Status)),
 		Asked: s.merchantTime(&r.CreatedAt), By: r.CreatedBy, Reason: r.Reason, Restock: r.Restock,
-		Pending: r.Status == models.RefundPending}
+		Pending:  r.Status == models.RefundPending && r.AcceptedAt == nil,
+		Accepted: r.Status == models.RefundPending && r.AcceptedAt != nil}
 	if r.Status == models.RefundFailed {
 		row.Answer = refusalWords(l, r)
 	}

@@ -108,6 +108,10 @@ type Config struct {
 	// RateMaxAge hides the estimates made with a rate older than it;
 	// 0 means DefaultRateMaxAge.
 	RateMaxAge time.Duration
+	// Ledger fetches Alipay's reconciliation and settlement files and
+	// matches them (package ledger); nil leaves /admin/reconciliation
+	// answering 404.
+	Ledger Ledger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -136,6 +140,7 @@ type Server struct {
 	shipping       models.Shipping
 	rates          Rates
 	rateMaxAge     time.Duration
+	ledger         Ledger
 	now            func() time.Time
 }
 
@@ -179,7 +184,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Shipping.Validate(); err != nil {
 		return nil, fmt.Errorf("handlers: %w", err)
 	}
-	s.shipping, s.rates, s.rateMaxAge = cfg.Shipping, cfg.Rates, cfg.RateMaxAge
+	s.shipping, s.rates, s.rateMaxAge, s.ledger = cfg.Shipping, cfg.Rates, cfg.RateMaxAge, cfg.Ledger
 	if s.rateMaxAge <= 0 {
 		s.rateMaxAge = DefaultRateMaxAge
 	}

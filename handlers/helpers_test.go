@@ -23,6 +23,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"shop/internal/testdb"
+	"shop/ledger"
 	"shop/models"
 	"shop/payment"
 	"shop/settle"
@@ -235,6 +236,7 @@ func newHarness(t testing.TB, opts options) *harness {
 		Store: db, Alipay: client, Settler: h.settler, Admin: db, Logger: log, BaseURL: base, Currency: "USD", Timeout: testTimeout,
 		SessionKeys: [][]byte{bytes.Repeat([]byte("k"), 32), bytes.Repeat([]byte("e"), 32)}, Now: h.clock.Now,
 		PasswordCost: bcrypt.MinCost,
+		Ledger:       ledger.New(ledger.Config{Store: db, Alipay: client, Now: h.clock.Now}),
 	}
 	srv, err := New(h.cfg)
 	require.NoError(t, err)

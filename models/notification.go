@@ -42,13 +42,22 @@ const (
 	// VerdictUnreadable: the signature verified but a field is missing or
 	// in a format the shop cannot compare with the order.
 	VerdictUnreadable Verdict = "unreadable"
+	// VerdictRefunded: a refund notification ended a pending refund as
+	// made.
+	VerdictRefunded Verdict = "refunded"
+	// VerdictRefundFailed: a refund notification ended a pending refund
+	// as failed; its amount can be refunded again.
+	VerdictRefundFailed Verdict = "refund_failed"
+	// VerdictUnknownRefund: no refund has the notification's
+	// out_return_no.
+	VerdictUnknownRefund Verdict = "unknown_refund"
 )
 
 // Flagged reports whether a notification with this verdict needs a person.
 func (v Verdict) Flagged() bool {
 	switch v {
 	case VerdictUnknownOrder, VerdictMismatch, VerdictAfterClose, VerdictSecondPayment,
-		VerdictUnbound, VerdictStale, VerdictUnreadable:
+		VerdictUnbound, VerdictStale, VerdictUnreadable, VerdictUnknownRefund:
 		return true
 	}
 	return false
@@ -65,9 +74,12 @@ type Notification struct {
 	Body        string    `gorm:"not null"`
 	NotifyID    string    `gorm:"not null;index"`
 	OutTradeNo  string    `gorm:"not null;index"`
-	TradeNo     string    `gorm:"not null"`
-	TradeStatus string    `gorm:"not null"`
-	Verdict     Verdict   `gorm:"not null;check:chk_notifications_verdict,verdict <> ''"`
+	// OutReturnNo is the refund a refund notification is about; "" for a
+	// trade's.
+	OutReturnNo string  `gorm:"not null"`
+	TradeNo     string  `gorm:"not null"`
+	TradeStatus string  `gorm:"not null"`
+	Verdict     Verdict `gorm:"not null;check:chk_notifications_verdict,verdict <> ''"`
 	// Detail is a sentence for the admin explaining the verdict.
 	Detail  string `gorm:"not null"`
 	OrderID *uint  `gorm:"index"`

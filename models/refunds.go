@@ -36,6 +36,14 @@ type Refund struct {
 	CreatedBy    string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// IsAsync refunds are sent with is_sync=N: Alipay accepts them and
+	// makes them later, reporting the result by a refund notification; the
+	// shop also asks alipay.acquire.refund.query from NextCheckAt on.
+	IsAsync     bool
+	AcceptedAt  *time.Time // when Alipay accepted it (asynchronous refunds)
+	NextCheckAt *time.Time // when to ask Alipay next; nil when nothing to ask
+	Checks      int        // how often Alipay was asked
+	FinishedAt  *time.Time // when it succeeded or failed
 }
 
 // Errors of refunds.
@@ -91,6 +99,17 @@ func paidAfterClose(tx *gorm.DB, o *Order) (bool, error) {
 // started together cannot exceed the paid total: the reservation is made
 // in the order's write transaction.
 func (db *DB) StartRefund(ctx context.Context, orderNo string, amount int64, reason string, restock bool, a AuditEntry) (*Refund, error) {
+	return db.startRefund(ctx, orderNo, amount, reason, restock, false, a)
+}
+
+// StartAsyncRefund is StartRefund for a refund sent with is_sync=N: Alipay
+// only accepts it, and it stays pending until its notification or
+// alipay.acquire.refund.query says how it ended.
+func (db *DB) StartAsyncRefund(ctx context.Context, orderNo string, amount int64, reason string, restock bool, a AuditEntry) (*Refund, error) {
+	return db.startRefund(ctx, orderNo, amount, reason, restock, true, a)
+}
+
+func (db *DB) startRefund(ctx context.Context, orderNo string, amount int64, reason string, restock, async bool, a AuditEntry) (*Refund, error) {
 	var r *Refund
 	err := db.transaction(ctx, func(tx *gorm.DB) error {
 		o, err := lockOrder(tx, orderNo)
@@ -129,7 +148,7 @@ func (db *DB) StartRefund(ctx context.Context, orderNo string, amount int64, rea
 		now := tx.NowFunc()
 		r = &Refund{OrderID: o.ID, OutReturnNo: fmt.Sprintf("%sR%02d", o.OrderNo, n+1), AmountMinor: amount,
 			Currency: o.Currency, Reason: clip(reason, 100), Restock: restock, Status: RefundPending,
-			CreatedBy: a.Staff, CreatedAt: now, UpdatedAt: now}
+			CreatedBy: a.Staff, CreatedAt: now, UpdatedAt: now, IsAsync: async}
 		if err := tx.Create(r).Error; err != nil {
 			return fmt.Errorf("insert refund: %w", err)
 		}
@@ -169,6 +188,12 @@ func (db *DB) RefundsOf(ctx context.Context, orderID uint) ([]Refund, error) {
 // to stock if the merchant asked. A failure releases the amount. An
 // answer for a refund that is no longer pending changes nothing.
 func (db *DB) FinishRefund(ctx context.Context, outReturnNo string, ok bool, code, message string) (*Refund, error) {
+	return db.FinishRefundFrom(ctx, outReturnNo, ok, code, message, "")
+}
+
+// FinishRefundFrom is FinishRefund with the source of the answer (such as
+// "alipay.acquire.refund.query") named on the order's timeline.
+func (db *DB) FinishRefundFrom(ctx context.Context, outReturnNo string, ok bool, code, message, source string) (*Refund, error) {
 	var r Refund
 	err := db.transaction(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("out_return_no = ?", outReturnNo).Take(&r).Error; err != nil {
@@ -177,36 +202,59 @@ func (db *DB) FinishRefund(ctx context.Context, outReturnNo string, ok bool, cod
 		if r.Status != RefundPending {
 			return nil
 		}
-		var o Order
-		if err := tx.Take(&o, r.OrderID).Error; err != nil {
+		o, err := lockOrderByID(tx, r.OrderID)
+		if err != nil {
 			return err
 		}
-		now := tx.NowFunc()
-		status := RefundFailed
-		if ok {
-			status = RefundSucceeded
-		}
-		res := tx.Model(&Refund{}).Where("id = ? AND status = ?", r.ID, RefundPending).Updates(map[string]any{
-			"status": status, "error_code": clip(code, 64), "error_message": clip(message, 500), "updated_at": now})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return nil
-		}
-		r.Status, r.ErrorCode, r.ErrorMessage = status, code, message
-		if !ok {
-			return recordEvent(tx, o.ID, KindRefund, "alipay", fmt.Sprintf("Refund %s failed: %s %s", r.OutReturnNo, code, message))
-		}
-		if err := recordEvent(tx, o.ID, KindRefund, "alipay", fmt.Sprintf("Refund %s of %d succeeded.", r.OutReturnNo, r.AmountMinor)); err != nil {
-			return err
-		}
-		return applyRefund(tx, &o, &r, now)
+		_, err = finishRefund(tx, o, &r, ok, code, message, source)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("finish refund %s: %w", outReturnNo, err)
 	}
 	return &r, nil
+}
+
+// lockOrderByID is lockOrder by the order's id.
+func lockOrderByID(tx *gorm.DB, id uint) (*Order, error) {
+	var o Order
+	if err := forUpdate(tx).Take(&o, id).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &o, nil
+}
+
+// finishRefund ends the pending refund r of the locked order o, once: the
+// conditional update on its status is what makes two answers (a
+// notification and a query racing) count once. It reports whether this
+// call ended it.
+func finishRefund(tx *gorm.DB, o *Order, r *Refund, ok bool, code, message, source string) (bool, error) {
+	now := tx.NowFunc()
+	status := RefundFailed
+	if ok {
+		status = RefundSucceeded
+	}
+	res := tx.Model(&Refund{}).Where("id = ? AND status = ?", r.ID, RefundPending).Updates(map[string]any{
+		"status": status, "error_code": clip(code, 64), "error_message": clip(message, 500), "updated_at": now,
+		"finished_at": now, "next_check_at": nil})
+	if res.Error != nil {
+		return false, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return false, nil
+	}
+	r.Status, r.ErrorCode, r.ErrorMessage, r.FinishedAt, r.NextCheckAt = status, code, message, &now, nil
+	from := ""
+	if source != "" {
+		from = " (" + source + ")"
+	}
+	if !ok {
+		return true, recordEvent(tx, o.ID, KindRefund, "alipay", fmt.Sprintf("Refund %s failed%s: %s %s", r.OutReturnNo, from, code, message))
+	}
+	if err := recordEvent(tx, o.ID, KindRefund, "alipay", fmt.Sprintf("Refund %s of %d succeeded%s.", r.OutReturnNo, r.AmountMinor, from)); err != nil {
+		return true, err
+	}
+	return true, applyRefund(tx, o, r, now)
 }
 
 // applyRefund adds a succeeded refund to its order.

@@ -33,6 +33,7 @@ import (
 // Store is what settling needs from the database.
 type Store interface {
 	ApplyPayment(ctx context.Context, n *models.Notification, p models.Payment) (models.Verdict, *models.Order, error)
+	ApplyRefundNotification(ctx context.Context, n *models.Notification, out models.RefundOutcome) (models.Verdict, error)
 	RecordUnapplied(ctx context.Context, n *models.Notification) error
 	RecordRejects(ctx context.Context, reason string, count int64, at time.Time, remote, sample string) error
 	PruneRejects(ctx context.Context, before time.Time) (int64, error)
@@ -41,6 +42,7 @@ type Store interface {
 // Alipay is what settling needs from the Alipay client.
 type Alipay interface {
 	ParseNotification(body []byte, contentType string) (*payment.Notification, error)
+	ParseRefundNotification(body []byte, contentType string) (*payment.RefundNotification, error)
 	NotifyVerify(ctx context.Context, notifyID string) error
 }
 
@@ -114,6 +116,12 @@ const (
 // ErrDeferred (recorded, to be sent again); any other error means nothing
 // was written.
 func (s *Settler) Notify(ctx context.Context, r Receipt) (models.Verdict, error) {
+	// A refund's result arrives at the same notify_url: it goes its own
+	// way (see notifyRefund), and cannot reach ApplyPayment. What cannot
+	// be told apart goes to the trade parser, which refuses it.
+	if kind, err := payment.NotificationKind(r.Body, r.ContentType); err == nil && kind == payment.NotifyRefund {
+		return s.notifyRefund(ctx, r)
+	}
 	now := s.now()
 	n, err := s.alipay.ParseNotification(r.Body, r.ContentType)
 	if err != nil && (n == nil || !n.Verified) {

@@ -1,0 +1,180 @@
+// Package refundcheck follows asynchronous refunds to their end. A refund
+// sent with is_sync=N that Alipay accepted stays pending, its amount
+// reserved, until its refund notification arrives (package settle) or
+// alipay.acquire.refund.query says it succeeded or failed. The Checker asks,
+// for every such refund whose next check is due, on a growing interval, in
+// the one instance that holds its lease. Whichever answer comes first ends
+// the refund; the store's conditional update makes the other a no-op.
+package refundcheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"shop/models"
+	"shop/payment"
+)
+
+// FirstCheck is how long after Alipay accepted a refund it is first asked
+// about it: time for the refund notification to come first.
+const FirstCheck = 2 * time.Minute
+
+// maxBackoff bounds the interval between two checks of one refund.
+// Alipay retries a refund held up by the merchant's balance every 6 hours.
+const maxBackoff = 6 * time.Hour
+
+// batch is how many refunds one round asks about.
+const batch = 50
+
+// source names the query on the order's timeline.
+const source = "alipay.acquire.refund.query"
+
+// Backoff is how long to wait before the next check of a refund asked
+// about checks times already: FirstCheck, doubling each time, at most six
+// hours.
+func Backoff(checks int) time.Duration {
+	d := FirstCheck
+	for range min(checks, 16) {
+		d *= 2
+		if d >= maxBackoff {
+			return maxBackoff
+		}
+	}
+	return d
+}
+
+// Store is what the checker needs from the database.
+type Store interface {
+	DueRefundChecks(ctx context.Context, now time.Time, limit int) ([]models.RefundCheck, error)
+	RefundChecked(ctx context.Context, outReturnNo string, next time.Time) error
+	FinishRefundFrom(ctx context.Context, outReturnNo string, ok bool, code, message, source string) (*models.Refund, error)
+}
+
+// Alipay is what the checker needs from the Alipay client.
+type Alipay interface {
+	QueryRefund(ctx context.Context, q payment.RefundQueryRequest) (*payment.RefundQueryResult, error)
+}
+
+// Config configures a Checker.
+type Config struct {
+	Store  Store
+	Alipay Alipay
+	// TryLease takes the checker's lease (models.DB.TryLease): with several
+	// instances only the one holding it asks. nil means this one always may.
+	TryLease func(ctx context.Context) (*models.Lease, error)
+	Logger   *slog.Logger
+	Now      func() time.Time // nil means time.Now
+}
+
+// Checker asks Alipay about pending asynchronous refunds.
+type Checker struct {
+	store    Store
+	alipay   Alipay
+	tryLease func(ctx context.Context) (*models.Lease, error)
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New returns a Checker.
+func New(cfg Config) *Checker {
+	c := &Checker{store: cfg.Store, alipay: cfg.Alipay, tryLease: cfg.TryLease, log: cfg.Logger, now: cfg.Now}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	return c
+}
+
+// Run checks every interval until ctx is done, in the instance that holds
+// the lease; the others try to take it over every interval.
+func (c *Checker) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	var lease *models.Lease
+	defer func() {
+		if lease != nil {
+			lease.Release()
+		}
+	}()
+	for {
+		if lease != nil && !lease.Held(ctx) {
+			lease.Release()
+			lease = nil
+		}
+		if lease == nil && c.tryLease != nil {
+			var err error
+			if lease, err = c.tryLease(ctx); err != nil && ctx.Err() == nil {
+				c.log.Error("refund check: lease", "err", err)
+			}
+		}
+		if lease != nil || c.tryLease == nil {
+			if err := c.Once(ctx); err != nil && ctx.Err() == nil {
+				c.log.Error("refund check", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Once asks about every refund whose check is due now.
+func (c *Checker) Once(ctx context.Context) error {
+	now := c.now()
+	due, err := c.store.DueRefundChecks(ctx, now, batch)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for i := range due {
+		if err := c.check(ctx, &due[i], now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// check asks about one refund and records the answer: an end (success,
+// failure or cancellation) ends the refund; anything else (processing,
+// not found yet, no usable answer) schedules the next check.
+func (c *Checker) check(ctx context.Context, r *models.RefundCheck, now time.Time) error {
+	res, err := c.alipay.QueryRefund(ctx, payment.RefundQueryRequest{OutTradeNo: r.OrderNo, OutReturnNo: r.OutReturnNo})
+	if err == nil {
+		err = sameRefund(r, res)
+	}
+	switch {
+	case err == nil && res.Status.Succeeded():
+		_, err = c.store.FinishRefundFrom(ctx, r.OutReturnNo, true, "", "", source)
+		return err
+	case err == nil && res.Status.Failed():
+		code := res.ErrorCode
+		if code == "" {
+			code = string(res.Status)
+		}
+		_, err = c.store.FinishRefundFrom(ctx, r.OutReturnNo, false, code, payment.ErrorDescription(code), source)
+		return err
+	case err != nil:
+		c.log.Warn("refund check: no usable answer", "out_return_no", r.OutReturnNo, "err", err)
+	}
+	return c.store.RefundChecked(ctx, r.OutReturnNo, now.Add(Backoff(r.Checks)))
+}
+
+// sameRefund refuses an answer whose amount or currency, when it has them,
+// is not the refund's: such an answer ends nothing.
+func sameRefund(r *models.RefundCheck, res *payment.RefundQueryResult) error {
+	if res.Currency == "" || res.Amount.Minor == 0 {
+		return nil
+	}
+	if string(res.Currency) != r.Currency || res.Amount.Minor != r.AmountMinor {
+		return fmt.Errorf("refund %s: Alipay reports %s, the shop asked for %d %s",
+			r.OutReturnNo, res.Amount, r.AmountMinor, r.Currency)
+	}
+	return nil
+}
