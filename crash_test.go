@@ -175,4 +175,3 @@ func orderNoOf(body string) string {
 	}
 	return ""
 }
-

@@ -24,9 +24,11 @@ import (
 // its files from a later day.
 type offsetClock struct{ offset atomic.Int64 }
 
-func (c *offsetClock) Now() time.Time            { return time.Now().Add(time.Duration(c.offset.Load())) }
-func (c *offsetClock) Advance(d time.Duration)   { c.offset.Add(int64(d)) }
-func withAlipayClock(c *offsetClock) func(*config) { return func(cfg *config) { cfg.alipayNow = c.Now } }
+func (c *offsetClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *offsetClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
+func withAlipayClock(c *offsetClock) func(*config) {
+	return func(cfg *config) { cfg.alipayNow = c.Now }
+}
 
 // waitRefund waits until the refund has left pending.
 func waitRefund(t *testing.T, shop *testShop, outReturnNo string) *models.Refund {

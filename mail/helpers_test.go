@@ -69,7 +69,9 @@ type clock struct {
 }
 
 // PostgreSQL keeps microseconds: so does the clock, for exact comparisons.
-func newClock() *clock { return &clock{now: time.Now().UTC().Add(time.Second).Truncate(time.Microsecond)} }
+func newClock() *clock {
+	return &clock{now: time.Now().UTC().Add(time.Second).Truncate(time.Microsecond)}
+}
 
 func (c *clock) Now() time.Time {
 	c.mu.Lock()

@@ -147,7 +147,7 @@ type page struct {
 	// Shipping is the delivery charge, "" when there is none.
 	Shipping string
 	Total    string
-	Address string
+	Address  string
 	// OrderURL is the order's page, which shows it to the browser that
 	// made it; LookupURL finds it anywhere by number and contact.
 	OrderURL, LookupURL string
