@@ -190,6 +190,13 @@ func TestBrowser(t *testing.T) {
 		do(t, tab, "add to cart", chromedp.Click(chromedp.CSS(`form.add button.primary`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=cart-total]`)))
 		assert.Equal(t, "1", text(t, tab, `[data-testid=cart-count]`))
+		// The − and + buttons are plain form buttons: no script needed.
+		do(t, tab, "one more", chromedp.Click(chromedp.CSS(`[data-testid=more]`)),
+			chromedp.WaitVisible(chromedp.CSS(`.qty input[value="2"]`)))
+		assert.Equal(t, "2", text(t, tab, `[data-testid=cart-count]`))
+		do(t, tab, "one fewer", chromedp.Click(chromedp.CSS(`[data-testid=less]`)),
+			chromedp.WaitVisible(chromedp.CSS(`.qty input[value="1"]`)))
+		assert.Equal(t, "1", text(t, tab, `[data-testid=cart-count]`))
 		do(t, tab, "go to checkout", chromedp.Click(chromedp.CSS(`a.primary[href="/checkout"]`)),
 			chromedp.WaitVisible(chromedp.ID("name")))
 		do(t, tab, "fill the form",

@@ -151,6 +151,7 @@ func (s *shopperVisit) untilUnpaid(email string, scarves int) {
 	assert.Equal(t, "2", s.text(`[data-testid=cart-count]`), "the cart is unchanged")
 	assert.Equal(t, "13", get(t, s.tab, chromedp.Value(chromedp.CSS(`.qty input[name=quantity]`))), "what was typed is kept")
 	s.check("cart with a stock problem")
+	screenshot(t, s.tab, "cart.png", "/tmp/shop-cart-"+lang(t, s.tab)+".png")
 
 	s.do("go to checkout", chromedp.Click(chromedp.CSS(`a.primary[href="/checkout"]`)), chromedp.WaitVisible(chromedp.ID("name")))
 	assert.Equal(t, "true", attr(t, s.tab, `#name`, "aria-required"))
@@ -163,10 +164,11 @@ func (s *shopperVisit) untilUnpaid(email string, scarves int) {
 	s.do("submit without a name", chromedp.Click(chromedp.CSS(`button.primary.alipay`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=error-summary]`)))
 	assert.Equal(t, "name", eval[string](t, s.tab, `document.activeElement.id`), "the first field in error has the focus")
-	assert.True(t, eval[bool](t, s.tab, `(r => r.top >= 0 && r.bottom <= innerHeight)(document.getElementById("name").getBoundingClientRect())`),
-		"and is scrolled into view")
+	assert.True(t, eval[bool](t, s.tab, `(r => r.top >= document.querySelector("header.top").getBoundingClientRect().bottom && r.bottom <= innerHeight)(
+		document.getElementById("name").getBoundingClientRect())`), "and is in view, below the sticky header")
 	assert.Equal(t, "#name", attr(t, s.tab, `[data-testid=error-summary] a`, "href"))
 	s.check("checkout with errors")
+	screenshot(t, s.tab, "checkout-errors.png", "/tmp/shop-checkout-errors-"+lang(t, s.tab)+".png")
 
 	// A fresh form, so that Back from the cashier comes to a page got
 	// with GET (a POST's answer would have to be posted again).
