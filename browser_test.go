@@ -62,7 +62,8 @@ func TestBrowser(t *testing.T) {
 		do(t, tab, "submit the empty form", chromedp.SetValue(chromedp.ID("country"), ""),
 			chromedp.Click(chromedp.CSS(`form.form button[type=submit]`)),
 			chromedp.WaitVisible(chromedp.ID("name-err")))
-		assert.Equal(t, "Please correct the fields marked below.", text(t, tab, `form.form [role=alert]`))
+		assert.Equal(t, "Please correct 4 fields:", text(t, tab, `[data-testid=error-summary] h2`))
+		assert.Equal(t, "name", eval[string](t, tab, `document.activeElement.id`), "the first field in error has the focus")
 		assert.Equal(t, "Enter your name (up to 100 characters).", text(t, tab, `#name-err`))
 		assert.Equal(t, "Enter a mobile phone number or an e-mail address.", text(t, tab, `#phone-err`))
 		assert.Equal(t, "Choose the country or region to deliver to.", text(t, tab, `#country-err`))
@@ -189,6 +190,13 @@ func TestBrowser(t *testing.T) {
 		do(t, tab, "add to cart", chromedp.Click(chromedp.CSS(`form.add button.primary`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=cart-total]`)))
 		assert.Equal(t, "1", text(t, tab, `[data-testid=cart-count]`))
+		// The − and + buttons are plain form buttons: no script needed.
+		do(t, tab, "one more", chromedp.Click(chromedp.CSS(`[data-testid=more]`)),
+			chromedp.WaitVisible(chromedp.CSS(`.qty input[value="2"]`)))
+		assert.Equal(t, "2", text(t, tab, `[data-testid=cart-count]`))
+		do(t, tab, "one fewer", chromedp.Click(chromedp.CSS(`[data-testid=less]`)),
+			chromedp.WaitVisible(chromedp.CSS(`.qty input[value="1"]`)))
+		assert.Equal(t, "1", text(t, tab, `[data-testid=cart-count]`))
 		do(t, tab, "go to checkout", chromedp.Click(chromedp.CSS(`a.primary[href="/checkout"]`)),
 			chromedp.WaitVisible(chromedp.ID("name")))
 		do(t, tab, "fill the form",
@@ -244,6 +252,12 @@ func chromiumPath(t *testing.T) string {
 // a deadline for the whole test. It stops at the end of the test.
 func startBrowser(t *testing.T, execPath string) context.Context {
 	t.Helper()
+	return startBrowserFor(t, execPath, browserTimeout)
+}
+
+// startBrowserFor is startBrowser with a deadline of the caller's.
+func startBrowserFor(t *testing.T, execPath string, timeout time.Duration) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(execPath),
 		chromedp.Headless,
@@ -256,7 +270,7 @@ func startBrowser(t *testing.T, execPath string) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 	)
-	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	browser, _ := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {
@@ -272,18 +286,29 @@ func startBrowser(t *testing.T, execPath string) context.Context {
 // an iPhone of the given width.
 func newTab(t *testing.T, browser context.Context, width int64) context.Context {
 	t.Helper()
+	return newTabIn(t, browser, width, "en-US,en")
+}
+
+// newTabIn is newTab for a phone whose language is acceptLanguage.
+func newTabIn(t *testing.T, browser context.Context, width int64, acceptLanguage string) context.Context {
+	t.Helper()
 	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	require.NoError(t, chromedp.Do(tab, phone(width)), "open a tab")
+	require.NoError(t, chromedp.Do(tab, phoneIn(width, acceptLanguage)), "open a tab")
 	return tab
 }
 
 // phone emulates a portrait touch phone of the given CSS width, in English.
 func phone(width int64) chromedp.Action[chromedp.Void] {
+	return phoneIn(width, "en-US,en")
+}
+
+// phoneIn is phone, in the language of acceptLanguage.
+func phoneIn(width int64, acceptLanguage string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
 		chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tgt, emulation.SetUserAgentOverride,
-				emulation.SetUserAgentOverrideParams{UserAgent: iPhone, AcceptLanguage: "en-US,en"})
+				emulation.SetUserAgentOverrideParams{UserAgent: iPhone, AcceptLanguage: acceptLanguage})
 			return err
 		}),
 		chromedp.EmulateViewport(width, 740, chromedp.EmulateMobile, chromedp.EmulateTouch,
@@ -382,18 +407,25 @@ const measureLayout = `(() => {
 		viewportWidth: w,
 		scrollWidth: document.documentElement.scrollWidth,
 		tooWide: [...document.querySelectorAll("body *")].filter(e => shown(e) && e.getBoundingClientRect().right > w + 0.5).map(name).slice(0, 10),
-		tooSmall: [...document.querySelectorAll(".primary, button, .top nav a")].filter(e => shown(e) && e.getBoundingClientRect().height < 44)
+		tooSmall: [...document.querySelectorAll(".primary, button, .top nav a, .unpaid a, .error-summary a, footer a")].filter(e => shown(e) && e.getBoundingClientRect().height < 44)
 			.map(e => name(e) + " " + e.getBoundingClientRect().height.toFixed(1) + "px"),
 	};
 })()`
 
 // checkLayout asserts that the page, on the narrow phone, does not scroll
-// sideways and that its tap targets (primary buttons, buttons, the header's
-// links) are at least 44 px tall.
+// sideways and that its tap targets (buttons, the links of the header, the
+// unpaid-order banner, the error summary and the footer) are at least 44
+// px tall.
 func checkLayout(t *testing.T, tab context.Context, page string) {
 	t.Helper()
+	checkLayoutAt(t, tab, narrow, page)
+}
+
+// checkLayoutAt is checkLayout on a phone of the given width.
+func checkLayoutAt(t *testing.T, tab context.Context, width int, page string) {
+	t.Helper()
 	l := eval[layout](t, tab, measureLayout)
-	require.Equal(t, narrow, l.ViewportWidth, "%s: viewport", page)
-	assert.LessOrEqual(t, l.ScrollWidth, narrow, "%s scrolls sideways; too wide: %v", page, l.TooWide)
+	require.Equal(t, width, l.ViewportWidth, "%s: viewport", page)
+	assert.LessOrEqual(t, l.ScrollWidth, width, "%s scrolls sideways; too wide: %v", page, l.TooWide)
 	assert.Empty(t, l.TooSmall, "%s: tap targets under 44 px", page)
 }

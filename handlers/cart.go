@@ -18,6 +18,16 @@ type cartItem struct {
 	Total    string
 	TotalCNY string // its estimate in yuan on Chinese pages, else ""
 	Short    bool   // more in the cart than in stock
+	// Input is the quantity the line's field shows: what the shopper
+	// typed, when the shop could not take it.
+	Input int
+	// Less and More are the quantities the − and + buttons post; More
+	// is 0 (no + button) when the line holds all the stock, or the most
+	// one order may hold.
+	Less, More int
+	// Problem is why the shopper's last change to this line was not
+	// made, shown beside it; "" when there is none.
+	Problem string
 }
 
 type cartPage struct {
@@ -27,6 +37,16 @@ type cartPage struct {
 	Totals  totals
 	Short   bool
 	CNYNote string // what the ≈ ¥ estimates are; "" when none is shown
+	// Problem is why an add to the cart was not made, for a product not
+	// in it (else the line shows it); "" when there is none.
+	Problem string
+}
+
+// stockProblem is a change to the cart that the stock cannot meet: the
+// product, and the quantity the shopper asked the cart to hold.
+type stockProblem struct {
+	product *models.Product
+	asked   int
 }
 
 // pricedCart prices the session's cart from the store, in l. Lines whose
@@ -70,7 +90,14 @@ const (
 // of products gone or hidden since they were added leave the cart, so
 // that its count and the checkout agree with what it shows.
 func (s *Server) cart(c *gin.Context) {
+	s.showCart(c, http.StatusOK, nil)
+}
+
+// showCart renders the cart with the status; a stock problem is shown
+// beside its line, or above the lines for a product not in the cart.
+func (s *Server) showCart(c *gin.Context, status int, problem *stockProblem) {
 	p := cartPage{page: s.newPage(c, "cart.title")}
+	p.Path = "/cart" // after a POST to a line, the language switch comes back here
 	items, total, err := s.pricedCart(c, p.Lang)
 	if err != nil {
 		s.fail(c, err)
@@ -93,10 +120,37 @@ func (s *Server) cart(c *gin.Context) {
 	if len(items) > 0 {
 		p.CNYNote = s.cnyRate(p.Lang, s.currency).Note()
 	}
-	for _, it := range items {
+	for i := range items {
+		it := &items[i]
 		p.Short = p.Short || it.Short
+		it.Input, it.Less = it.Quantity, it.Quantity-1
+		if it.Quantity < min(models.MaxQuantity, it.Product.Stock) {
+			it.More = it.Quantity + 1
+		}
+		if problem != nil && problem.product.ID == it.Product.ID {
+			it.Input, it.Problem = problem.asked, stockMessage(p.Lang, problem.product.Stock, "")
+			problem = nil
+		}
 	}
-	s.render(c, http.StatusOK, "cart", p)
+	if problem != nil {
+		name := s.productView(*problem.product, p.Lang).Name
+		p.Problem = stockMessage(p.Lang, problem.product.Stock, name)
+	}
+	s.render(c, status, "cart", p)
+}
+
+// stockMessage says how many units of a product are left, naming it when
+// name is not "".
+func stockMessage(l Lang, stock int, name string) string {
+	switch {
+	case stock <= 0 && name == "":
+		return l.T("cart.soldoutnow")
+	case stock <= 0:
+		return l.Tf("cart.soldoutnow.named", "Name", name)
+	case name == "":
+		return l.Tn("cart.toomany", stock)
+	}
+	return l.Tn("cart.toomany.named", stock, "Name", name)
 }
 
 // cartPictures shows each line's first picture, if its product has one,
@@ -142,7 +196,7 @@ func (s *Server) addToCart(c *gin.Context) {
 		}
 	}
 	if qty > pr.Stock {
-		s.fail(c, &models.StockError{ProductID: pr.ID, Name: pr.Name, Available: pr.Stock})
+		s.stockFailed(c, pr, qty)
 		return
 	}
 	setCartQuantity(c, pr.ID, qty)
@@ -150,8 +204,17 @@ func (s *Server) addToCart(c *gin.Context) {
 	s.redirect(c, "/cart")
 }
 
+// stockFailed answers a change the stock cannot meet with the cart, the
+// change not made and the reason beside the line, under 422: the shopper
+// fixes it where they are, not on an error page.
+func (s *Server) stockFailed(c *gin.Context, pr *models.Product, asked int) {
+	s.log.Debug("request refused", "path", c.Request.URL.Path, "status", http.StatusUnprocessableEntity,
+		"product", pr.ID, "asked", asked, "stock", pr.Stock)
+	s.showCart(c, http.StatusUnprocessableEntity, &stockProblem{product: pr, asked: asked})
+}
+
 // updateCart changes a line's quantity, or removes it (remove=1 or
-// quantity=0).
+// quantity=0). The quantity is typed, or posted by a − or + button.
 func (s *Server) updateCart(c *gin.Context) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
 	if err != nil {
@@ -171,7 +234,7 @@ func (s *Server) updateCart(c *gin.Context) {
 			return
 		}
 		if qty > pr.Stock {
-			s.fail(c, &models.StockError{ProductID: pr.ID, Name: pr.Name, Available: pr.Stock})
+			s.stockFailed(c, pr, qty)
 			return
 		}
 	}

@@ -40,10 +40,12 @@ func TestCart(t *testing.T) {
 		{"change quantity", []step{add(scarf, "2"), set(scarf, "4")}, "4", "US$156.00"},
 		{"remove", []step{add(scarf, "2"), add(pin, "1"), {"POST", "/cart/items/1", url.Values{"remove": {"1"}}, http.StatusSeeOther}}, "1", "US$6.50"},
 		{"quantity 0 removes", []step{add(scarf, "2"), set(scarf, "0")}, "0", ""},
-		{"add above stock", []step{status(add(pin, "4"), http.StatusConflict)}, "0", ""},
-		{"add up to above stock", []step{add(pin, "2"), status(add(pin, "2"), http.StatusConflict)}, "2", "US$13.00"},
+		{"add above stock", []step{status(add(pin, "4"), http.StatusUnprocessableEntity)}, "0", ""},
+		{"add up to above stock", []step{add(pin, "2"), status(add(pin, "2"), http.StatusUnprocessableEntity)}, "2", "US$13.00"},
 		{"add exactly the stock", []step{add(pin, "3")}, "3", "US$19.50"},
-		{"change above stock", []step{add(pin, "1"), status(set(pin, "4"), http.StatusConflict)}, "1", "US$6.50"},
+		{"change above stock", []step{add(pin, "1"), status(set(pin, "4"), http.StatusUnprocessableEntity)}, "1", "US$6.50"},
+		{"one more", []step{add(pin, "1"), set(pin, "2")}, "2", "US$13.00"},
+		{"one fewer to none removes", []step{add(pin, "1"), set(pin, "0")}, "0", ""},
 		{"add quantity 0", []step{status(add(scarf, "0"), http.StatusBadRequest)}, "0", ""},
 		{"add negative quantity", []step{status(add(scarf, "-1"), http.StatusBadRequest)}, "0", ""},
 		{"add quantity 100", []step{status(add(scarf, "100"), http.StatusBadRequest)}, "0", ""},
@@ -70,8 +72,9 @@ func TestCart(t *testing.T) {
 				switch s.wantStatus {
 				case http.StatusSeeOther:
 					assert.Equal(t, "/cart", res.location())
-				case http.StatusConflict:
-					assert.Contains(t, res.Body, "Not enough stock")
+				case http.StatusUnprocessableEntity:
+					assert.Regexp(t, `(?i)only 3 left in stock[.:] choose 3 or fewer\.`, res.Body, "the cart, with why")
+					assert.Contains(t, res.Body, "<h1>Your cart</h1>")
 				}
 			}
 
@@ -84,6 +87,47 @@ func TestCart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCartSteppers: each line has − and + buttons that post the new
+// quantity (no script needed), and a change the stock cannot meet shows
+// the cart again with the reason beside the line and the typed quantity
+// kept, changing nothing.
+func TestCartSteppers(t *testing.T) {
+	h := newHarness(t, options{})
+	pin := h.product("enamel-pin") // 3 in stock
+	b := h.browser(desktopUA)
+	require.Equal(t, http.StatusSeeOther, b.add(pin.ID, 2).StatusCode)
+
+	page := b.get("/cart").Body
+	action := fmt.Sprintf(`<form method="post" action="/cart/items/%d" id="step-%d"></form>`, pin.ID, pin.ID)
+	assert.Contains(t, page, action)
+	assert.Contains(t, page, fmt.Sprintf(`form="step-%d" name="quantity" value="1" class="step" aria-label="One fewer Panda enamel pin"`, pin.ID))
+	assert.Contains(t, page, fmt.Sprintf(`form="step-%d" name="quantity" value="3" class="step" aria-label="One more Panda enamel pin"`, pin.ID))
+
+	more := url.Values{"quantity": {"3"}}
+	require.Equal(t, http.StatusSeeOther, b.request(http.MethodPost, fmt.Sprintf("/cart/items/%d", pin.ID), more, nil).StatusCode)
+	assert.Equal(t, "3", b.cartCount())
+	assert.NotContains(t, b.get("/cart").Body, `data-testid="more"`, "no + once the line holds all the stock")
+
+	res := b.request(http.MethodPost, fmt.Sprintf("/cart/items/%d", pin.ID), url.Values{"quantity": {"4"}}, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	assert.Contains(t, res.Body, fmt.Sprintf(`id="qty-%d-err" role="alert" data-testid="line-error">Only 3 left in stock: choose 3 or fewer.</p>`, pin.ID))
+	assert.Contains(t, res.Body, fmt.Sprintf(`id="qty-%d" name="quantity" value="4"`, pin.ID), "what was asked for is shown again")
+	assert.Contains(t, res.Body, `aria-invalid="true"`)
+	assert.Contains(t, res.Body, `href="/lang/zh?next=%2fcart"`, "the language switch comes back to the cart")
+	assert.Equal(t, "3", b.cartCount(), "nothing changed")
+
+	h.setStock(pin.ID, 0)
+	res = b.request(http.MethodPost, "/cart/items", url.Values{"product_id": {fmt.Sprint(pin.ID)}, "quantity": {"1"}}, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	assert.Contains(t, res.Body, "This product has just sold out.")
+
+	zh := h.browser(desktopUA)
+	zh.header.Set("Accept-Language", "zh-CN,zh;q=0.9")
+	res = zh.request(http.MethodPost, "/cart/items", url.Values{"product_id": {"1"}, "quantity": {"13"}}, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	assert.Contains(t, res.Body, `data-testid="cart-problem">真丝围巾库存仅剩12件，请选择12件或更少。</p>`)
 }
 
 func TestCartFlash(t *testing.T) {

@@ -76,16 +76,29 @@ func hasControl(s string) bool {
 
 type checkoutPage struct {
 	page
-	Items       []cartItem
-	Total       string // what the order will cost, shipping included
-	Totals      totals
-	Form        contact
-	Errors      map[string]string // field -> translated message
+	Items  []cartItem
+	Total  string // what the order will cost, shipping included
+	Totals totals
+	Form   contact
+	Errors map[string]string // field -> translated message
+	// Problems are the errors in the form's order, for the summary above
+	// it; Focus is the first of their fields, which the page focuses.
+	Problems    []fieldProblem
+	Focus       string
 	CheckoutKey string
 	Countries   []countryOption
 	Delivery    []deliveryTime
 	CNYNote     string // what the ≈ ¥ estimates are; "" when none is shown
 }
+
+// fieldProblem is a form field's error: the field's id and the message.
+type fieldProblem struct {
+	Field, Message string
+}
+
+// checkoutFields are the checkout form's fields in the order it shows
+// them: the order of its error summary.
+var checkoutFields = []string{"name", "phone", "email", "country", "province", "city", "street", "postcode"}
 
 // checkoutForm shows the contact form beside the order summary, the
 // country chosen from the shopper's language.
@@ -117,6 +130,14 @@ func (s *Server) showCheckout(c *gin.Context, status int, form contact, errs map
 	}
 	if ctry, ok := countryByCode(form.Country); ok && errs["postcode"] != "" {
 		p.Errors["postcode"] += " " + p.Lang.Tf("ship.postcode.example", "Country", ctry.Name(p.Lang), "Example", ctry.example)
+	}
+	for _, field := range checkoutFields {
+		if msg, ok := p.Errors[field]; ok {
+			p.Problems = append(p.Problems, fieldProblem{Field: field, Message: msg})
+		}
+	}
+	if len(p.Problems) > 0 {
+		p.Focus = p.Problems[0].Field
 	}
 	p.Form, p.Items, p.Totals = form, items, s.cartTotals(p.Lang, total)
 	p.Total = p.Totals.Total

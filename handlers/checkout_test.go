@@ -58,8 +58,17 @@ func TestCheckoutValidation(t *testing.T) {
 			res := b.post("/checkout", form)
 
 			assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
-			assert.Contains(t, res.Body, "Please correct the fields marked below.")
+			assert.Regexp(t, `<h2 id="problems-title">Please correct [0-9]+ fields?:</h2>`, res.Body, "the error summary above the page")
+			first := ""
+			for _, field := range []string{"name", "phone", "email", "country", "province", "city", "street", "postcode"} {
+				if _, ok := tt.wantErrors[field]; ok && first == "" {
+					first = field
+				}
+			}
+			assert.Equal(t, 1, strings.Count(res.Body, " autofocus"), "one field takes the focus")
+			assert.Regexp(t, `id="`+first+`" [^>]* autofocus`, res.Body, "the first field in error takes the focus")
 			for field, msg := range tt.wantErrors {
+				assert.Regexp(t, `<li><a href="#`+field+`">`+regexp.QuoteMeta(msg), res.Body, "the summary links to the field")
 				assert.Regexp(t, `<p class="field-error" id="`+field+`-err">`+regexp.QuoteMeta(msg), res.Body)
 				assert.Regexp(t, `aria-describedby="([a-z]+-hint )?`+field+`-err"`, res.Body)
 			}

@@ -149,11 +149,20 @@ func TestSecurityHeaders(t *testing.T) {
 	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
 }
 
-var assetRefRE = regexp.MustCompile(`(?:href|src)="(/assets/[^"]+)"`)
-var cssURLRE = regexp.MustCompile(`url\(\s*['"]?([^'")]+)['"]?\s*\)`)
+// resourceRE finds what a page loads: stylesheets and icons (link href),
+// images and scripts (src), and the candidates of a srcset.
+var (
+	resourceRE = regexp.MustCompile(`<(?:link|img|script|source|iframe|video|audio)\b[^>]*?\s(?:href|src)="([^"]+)"`)
+	srcsetRE   = regexp.MustCompile(`\ssrcset="([^"]+)"`)
+	externalRE = regexp.MustCompile(`(?i)(?:href|src|srcset|action|poster|data)="(?:[a-z][a-z0-9+.-]*:)?//`)
+	cssURLRE   = regexp.MustCompile(`url\(\s*['"]?([^'")]+)['"]?\s*\)`)
+)
 
-// TestHomePageWeight: the catalog page, its stylesheet and every image it
-// references weigh under 100 KB together (shoppers on mobile data abroad).
+// TestHomePageWeight: the catalog page, its stylesheet and every image or
+// script it references weigh under 100 KB together (shoppers on mobile
+// data abroad), and all of it comes from the shop itself: no other host is
+// named, so nothing waits on a server that may be slow or blocked in
+// mainland China.
 func TestHomePageWeight(t *testing.T) {
 	const budget = 100 << 10
 	h := newHarness(t, options{})
@@ -165,12 +174,25 @@ func TestHomePageWeight(t *testing.T) {
 	seen := map[string]bool{}
 	queue := []string{}
 	versioned := map[string]bool{} // linked from the page, with a content hash
-	for _, m := range assetRefRE.FindAllStringSubmatch(home.Body, -1) {
-		ref := strings.ReplaceAll(m[1], "&amp;", "&")
-		queue = append(queue, ref)
-		versioned[ref] = true
+	assert.Empty(t, externalRE.FindAllString(home.Body, -1), "the page names no other host")
+	refs := []string{}
+	for _, m := range resourceRE.FindAllStringSubmatch(home.Body, -1) {
+		refs = append(refs, m[1])
 	}
-	var images, sheets int
+	for _, m := range srcsetRE.FindAllStringSubmatch(home.Body, -1) {
+		for _, cand := range strings.Split(m[1], ",") {
+			refs = append(refs, strings.Fields(cand)[0])
+		}
+	}
+	for _, ref := range refs {
+		ref = strings.ReplaceAll(ref, "&amp;", "&")
+		u, err := url.Parse(ref)
+		require.NoError(t, err)
+		require.True(t, u.Host == "" && u.Scheme == "" && strings.HasPrefix(ref, "/"), "%s is not the shop's", ref)
+		queue = append(queue, ref)
+		versioned[ref] = strings.HasPrefix(ref, "/assets/")
+	}
+	var images, sheets, scripts int
 	for len(queue) > 0 {
 		ref := queue[0]
 		queue = queue[1:]
@@ -199,11 +221,14 @@ func TestHomePageWeight(t *testing.T) {
 				require.Empty(t, abs.Host, "css url %s is not the shop's", m[1])
 				queue = append(queue, abs.RequestURI())
 			}
+		case strings.Contains(ref, ".js"):
+			scripts++
+			assert.NotRegexp(t, `(?i)(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}`, res.Body, "%s calls no other host", ref)
 		default:
 			images++
 		}
 	}
-	t.Logf("home page %d bytes, %d stylesheet(s), %d image(s): %d bytes in all", len(home.Body), sheets, images, total)
+	t.Logf("home page %d bytes, %d stylesheet(s), %d script(s), %d image(s): %d bytes in all", len(home.Body), sheets, scripts, images, total)
 	assert.Equal(t, 1, sheets)
 	assert.GreaterOrEqual(t, images, 12+2, "every product image, the logo and the favicon")
 	assert.Less(t, total, budget)
