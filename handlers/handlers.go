@@ -142,6 +142,8 @@ type Server struct {
 	rateMaxAge     time.Duration
 	ledger         Ledger
 	now            func() time.Time
+	// catalogCache is the catalog the lists show (catalog_cache.go).
+	catalogCache catalogCache
 }
 
 // New checks cfg and returns a Server.
