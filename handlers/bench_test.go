@@ -130,4 +130,6 @@ func BenchmarkSearch(b *testing.B) {
 
 // BenchmarkProductPage is a product's page: read from the database (its
 // product, category and pictures), so its stock is the latest.
-func BenchmarkProductPage(b *testing.B) { benchmarkPage(b, discoveryCatalog(b), "/products/silk-scarf") }
+func BenchmarkProductPage(b *testing.B) {
+	benchmarkPage(b, discoveryCatalog(b), "/products/silk-scarf")
+}

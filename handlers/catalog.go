@@ -91,6 +91,7 @@ func categoryLinks(snap *catalogSnapshot, l Lang, current uint) []categoryLink {
 type homePage struct {
 	page
 	Query      string // the search box's, empty
+	AllCurrent bool   // the "All" chip is this page
 	Categories []categoryLink
 	Products   []productView
 	CNYNote    string // what the ≈ ¥ estimates are; "" when none is shown
@@ -104,7 +105,7 @@ func (s *Server) home(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	p := homePage{page: s.newPage(c, "shop.name")}
+	p := homePage{page: s.newPage(c, "shop.name"), AllCurrent: true}
 	p.CNYNote = s.cnyRate(p.Lang, s.currency).Note()
 	p.Categories = categoryLinks(snap, p.Lang, 0)
 	p.Products = s.cards(snap, snap.products, p.Lang, 0)
@@ -114,6 +115,7 @@ func (s *Server) home(c *gin.Context) {
 type categoryPage struct {
 	page
 	Name       string
+	AllCurrent bool // false: the chips' "All" is another page
 	Categories []categoryLink
 	Products   []productView
 	Count      int // products in the category
@@ -212,9 +214,12 @@ func paragraphs(text string) []string {
 	return out
 }
 
-// galleryThumb is the width of the gallery's thumbnails: more than the 44
-// pixels a finger needs.
-const galleryThumb = 64
+// The gallery's thumbnails are 64 by 48 pixels whatever the picture's
+// shape (cropped to fill): more than the 44 pixels a finger needs.
+const (
+	galleryThumbWidth  = 64
+	galleryThumbHeight = 48
+)
 
 // galleryItem is a picture on a product's page: shown in a strip that
 // scrolls sideways, and as a thumbnail linking to it (#ID), so that the
@@ -231,10 +236,7 @@ func gallery(l Lang, images []imageView) []galleryItem {
 	for i, v := range images {
 		out[i] = galleryItem{imageView: v, ID: fmt.Sprintf("picture-%d", i+1),
 			Label:      l.Tf("gallery.picture", "N", i+1, "Total", len(images)),
-			ThumbWidth: galleryThumb, ThumbHeight: galleryThumb * 3 / 4}
-		if v.Width > 0 && v.Height > 0 {
-			out[i].ThumbHeight = max(1, galleryThumb*v.Height/v.Width)
-		}
+			ThumbWidth: galleryThumbWidth, ThumbHeight: galleryThumbHeight}
 	}
 	return out
 }

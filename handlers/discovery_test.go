@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -78,6 +80,7 @@ func TestHomePage(t *testing.T) {
 			require.Len(t, chips, 2, "garden has nothing on sale")
 			assert.Equal(t, []string{"kitchen", tt.kitchen, "2"}, chips[0][1:], "the merchant's order")
 			assert.Equal(t, []string{"textiles", tt.textiles, "1"}, chips[1][1:], "the hidden beanie is not counted")
+			assert.Contains(t, body, `<li><a href="/" aria-current="page">`, "the chip of all products is this page")
 			got := cards(body)
 			assert.Len(t, got, 11, "every product on sale")
 			assert.NotContains(t, got, "wool-beanie")
@@ -101,6 +104,7 @@ func TestCategoryPage(t *testing.T) {
 	assert.Contains(t, page.Body, `<li><a href="/">Shop</a></li><li aria-current="page">Kitchen</li>`, "breadcrumbs")
 	assert.Contains(t, page.Body, `<a href="/categories/kitchen" aria-current="page">Kitchen`, "its chip is marked")
 	assert.Contains(t, page.Body, `<a href="/categories/textiles">Textiles`, "and the others link")
+	assert.Contains(t, page.Body, `<li><a href="/">All</a></li>`)
 
 	zh := h.browser(mobileUA).speaking("zh-CN").get("/categories/textiles")
 	require.Equal(t, http.StatusOK, zh.StatusCode)
@@ -279,6 +283,7 @@ func TestProductPageDetails(t *testing.T) {
 		assert.Contains(t, body, fmt.Sprintf(`<li id="%s"><img src="%s"`, id, src), "in the strip")
 		assert.Contains(t, body, fmt.Sprintf(`<li><a href="#%s" aria-label="Picture %d of 3"><img src="%s" alt="" width="64" height="48" loading="lazy"></a></li>`, id, i+1, src), "its thumbnail")
 	}
+	assert.Contains(t, body, `<ul class="strip" tabindex="0" aria-label="Pictures, scroll sideways">`, "keyboards can scroll it")
 	assert.Contains(t, body, `alt="The scarf, folded"`)
 	assert.Contains(t, body, `<li id="picture-3"><img src="/images/`+pics[2].Files[0].Hash+`" alt="Silk scarf"`, "no alternative text: the name")
 	assert.Contains(t, body, `<a href="/categories/textiles">← Continue shopping</a>`)
@@ -298,6 +303,7 @@ func TestProductPageDetails(t *testing.T) {
 		res := b.get("/products/postcard-set")
 		require.Equal(t, http.StatusOK, res.StatusCode)
 		assert.NotContains(t, res.Body, `data-testid="thumbs"`, "one picture needs no thumbnails")
+		assert.Contains(t, res.Body, `<ul class="strip">`)
 		assert.Contains(t, res.Body, `<li><a href="/">Shop</a></li><li aria-current="page">City postcard set</li>`)
 		assert.Contains(t, res.Body, `<p class="soldout" data-testid="stock">Sold out</p>`)
 		assert.NotContains(t, res.Body, `form method="post" action="/cart/items"`)
@@ -332,5 +338,70 @@ func TestCatalogCache(t *testing.T) {
 	res := staff.postForm(adminProductURL(h.product("ceramic-mug").ID)+"/hide", nil)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 	assert.NotContains(t, b.get("/").Body, "Blue mug", "at once")
+	assert.Empty(t, cards(b.search("mug").Body))
+}
+
+// TestListsShowCNYEstimates: the category and search pages in Chinese give
+// every price its estimate in yuan, with the note; English pages do not.
+// The product page shows when free shipping starts.
+func TestListsShowCNYEstimates(t *testing.T) {
+	h := newShippingHarness(t, func(c *Config) {
+		c.Shipping = models.Shipping{FlatMinor: 800, FreeOverMinor: 10000}
+		c.Rates = ratesAt(c.Now().Add(-time.Hour))
+	})
+	textiles := h.newCategory("textiles", "Textiles", "纺织品", 0)
+	h.setProduct("silk-scarf", map[string]any{"category_id": textiles.ID})
+	zh := h.browser(mobileUA).speaking("zh-CN,zh;q=0.9")
+	en := h.browser(mobileUA).speaking("en")
+	const price, note = `<span class="price">US$39.00 <small class="muted cny">≈ ¥278</small></span>`, `data-testid="cny-note">`
+	for _, path := range []string{"/categories/textiles", "/search?q=" + url.QueryEscape("围巾")} {
+		page := zh.get(path)
+		require.Equal(t, http.StatusOK, page.StatusCode, path)
+		assert.Contains(t, page.Body, price, path)
+		assert.Contains(t, page.Body, note, path)
+		page = en.get(path)
+		assert.Contains(t, page.Body, `<span class="price">US$39.00</span>`, path)
+		assert.NotContains(t, page.Body, note, path)
+	}
+	assert.Contains(t, en.get("/products/silk-scarf").Body, "Orders of US$100.00 or more ship free.")
+}
+
+// TestCatalogCacheConcurrently: shoppers reading the lists while the
+// merchant hides and shows a product all get whole pages, and once the
+// merchant stops, the lists show the last state (go test -race checks the
+// snapshot is shared safely).
+func TestCatalogCacheConcurrently(t *testing.T) {
+	h := newHarness(t, options{})
+	staff := h.staff("ann")
+	mug := adminProductURL(h.product("ceramic-mug").ID)
+	var wg sync.WaitGroup
+	statuses := make(chan int, 8*10)
+	for i := range 8 {
+		b := h.browser(mobileUA)
+		wg.Go(func() {
+			for j := range 10 {
+				path := "/"
+				if (i+j)%2 == 1 {
+					path = "/search?q=mug"
+				}
+				statuses <- b.get(path).StatusCode
+			}
+		})
+	}
+	for i := range 6 {
+		action := "/hide"
+		if i%2 == 1 {
+			action = "/show"
+		}
+		require.Equal(t, http.StatusSeeOther, staff.postForm(mug+action, nil).StatusCode)
+	}
+	require.Equal(t, http.StatusSeeOther, staff.postForm(mug+"/hide", nil).StatusCode)
+	wg.Wait()
+	close(statuses)
+	for s := range statuses {
+		assert.Equal(t, http.StatusOK, s)
+	}
+	b := h.browser(mobileUA)
+	assert.NotContains(t, cards(b.get("/").Body), "ceramic-mug")
 	assert.Empty(t, cards(b.search("mug").Body))
 }

@@ -74,6 +74,7 @@ type searchPage struct {
 	Count      int    // products found
 	Products   []productView
 	Categories []categoryLink // offered when nothing is found
+	AllCurrent bool           // false: the chips' "All" is another page
 	Pager      listPager
 	CNYNote    string
 }
