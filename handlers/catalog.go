@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"bytes"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -93,8 +96,7 @@ type homePage struct {
 	Query      string // the search box's, empty
 	AllCurrent bool   // the "All" chip is this page
 	Categories []categoryLink
-	Products   []productView
-	CNYNote    string // what the ≈ ¥ estimates are; "" when none is shown
+	Grid       template.HTML // the products' cards and the ≈ ¥ note (homeGrid)
 }
 
 // home is the catalog: a search box, the categories and the products on
@@ -106,10 +108,45 @@ func (s *Server) home(c *gin.Context) {
 		return
 	}
 	p := homePage{page: s.newPage(c, "shop.name"), AllCurrent: true}
-	p.CNYNote = s.cnyRate(p.Lang, s.currency).Note()
 	p.Categories = categoryLinks(snap, p.Lang, 0)
-	p.Products = s.cards(snap, snap.products, p.Lang, 0)
+	if p.Grid, err = s.homeGrid(snap, p.Lang); err != nil {
+		s.fail(c, err)
+		return
+	}
 	s.render(c, http.StatusOK, "home", p)
+}
+
+// gridKey is what the home page's grid depends on besides the catalog.
+type gridKey struct {
+	lang string
+	rate string // the CNY estimates' rate and its time; "" for none
+}
+
+// homeGrid returns the home page's cards, rendered once per snapshot,
+// language and exchange rate: the same for every shopper, and most of the
+// work of the page the shop serves most.
+func (s *Server) homeGrid(snap *catalogSnapshot, l Lang) (template.HTML, error) {
+	cny := s.cnyRate(l, s.currency)
+	key := gridKey{lang: l.Code}
+	if cny != nil {
+		key.rate = cny.perMinor.RatString() + "@" + cny.at.UTC().Format(time.RFC3339Nano)
+	}
+	if g, ok := snap.grids.Load(key); ok {
+		return g.(template.HTML), nil
+	}
+	data := struct {
+		Lang     Lang
+		Products []productView
+		CNYNote  string
+	}{l, s.cards(snap, snap.products, l, 0), cny.Note()}
+	var buf bytes.Buffer
+	if err := s.views.RenderPart(&buf, "home", "cards", data); err != nil {
+		return "", fmt.Errorf("home grid: %w", err)
+	}
+	// The fragment was escaped as it was rendered, by the same templates.
+	g := template.HTML(buf.String())
+	snap.grids.Store(key, g)
+	return g, nil
 }
 
 type categoryPage struct {

@@ -30,8 +30,8 @@ import (
 // may show a product sold out or hidden for up to catalogTTL.
 const catalogTTL = 2 * time.Second
 
-// catalogSnapshot is the catalog as the lists show it. It is never changed
-// once built: requests share it without locks.
+// catalogSnapshot is the catalog as the lists show it. Its catalog is never
+// changed once built: requests share it without locks.
 type catalogSnapshot struct {
 	gen     uint64    // the cache's generation when it was loaded
 	expires time.Time // by the server's clock
@@ -41,6 +41,9 @@ type catalogSnapshot struct {
 	categories []models.Category // all of them, in the merchant's order
 	onSale     map[uint]int      // products on sale by category id
 	index      []searchEntry     // products[i]'s text, for search
+	// grids are the home page's product grid, rendered once per
+	// language and exchange rate (homeGrid): most of that page's work.
+	grids sync.Map // gridKey → template.HTML
 }
 
 // catalogCache holds the latest snapshot. The zero value is an empty cache.

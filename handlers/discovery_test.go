@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"shop/models"
+	"shop/payment"
 )
 
 // newProduct stores a product on sale in USD, as the admin would.
@@ -59,10 +60,11 @@ func discoveryCatalog(t testing.TB) *harness {
 func TestHomePage(t *testing.T) {
 	h := discoveryCatalog(t)
 	for _, tt := range []struct {
-		lang, h1, label, kitchen, textiles string
+		lang, h1, label, kitchen, textiles, scarf string
 	}{
-		{"en", "Well-made things for every day", "Search the shop", "Kitchen", "Textiles"},
-		{"zh-CN", "日常好物，用心挑选", "搜索本店商品", "厨房", "纺织品"},
+		{"en", "Well-made things for every day", "Search the shop", "Kitchen", "Textiles", "Silk scarf"},
+		{"zh-CN", "日常好物，用心挑选", "搜索本店商品", "厨房", "纺织品", "真丝围巾"},
+		{"en", "Well-made things for every day", "Search the shop", "Kitchen", "Textiles", "Silk scarf"}, // the grid kept in English is English
 	} {
 		t.Run(tt.lang, func(t *testing.T) {
 			home := h.browser(mobileUA).speaking(tt.lang).get("/")
@@ -84,6 +86,7 @@ func TestHomePage(t *testing.T) {
 			got := cards(body)
 			assert.Len(t, got, 11, "every product on sale")
 			assert.NotContains(t, got, "wool-beanie")
+			assert.Contains(t, body, `<span class="name">`+tt.scarf+`</span>`, "the cards speak the page's language")
 		})
 	}
 }
@@ -404,4 +407,43 @@ func TestCatalogCacheConcurrently(t *testing.T) {
 	b := h.browser(mobileUA)
 	assert.NotContains(t, cards(b.get("/").Body), "ceramic-mug")
 	assert.Empty(t, cards(b.search("mug").Body))
+}
+
+// movingRates are exchange rates that change while the shop runs.
+type movingRates struct {
+	mu    sync.Mutex
+	rates fakeRates
+}
+
+func (m *movingRates) Rate(c payment.Currency) (payment.Rate, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.rates[c]
+	return r, ok
+}
+
+func (m *movingRates) set(r fakeRates) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rates = r
+}
+
+// TestHomeGridFollowsTheRate: the home page's grid, kept with the
+// catalog's snapshot, is kept per exchange rate: a new rate shows at once.
+func TestHomeGridFollowsTheRate(t *testing.T) {
+	rates := &movingRates{}
+	h := newShippingHarness(t, func(c *Config) {
+		rates.set(ratesAt(c.Now().Add(-time.Hour)))
+		c.Rates = rates
+	})
+	zh := h.browser(mobileUA).speaking("zh-CN")
+	assert.Contains(t, zh.get("/").Body, `US$39.00 <small class="muted cny">≈ ¥278</small>`)
+	newer := ratesAt(h.clock.Now())
+	newer["USD"] = payment.Rate{Currency: "USD", Rate: "7.5", Time: h.clock.Now()}
+	rates.set(newer)
+	assert.Contains(t, zh.get("/").Body, `US$39.00 <small class="muted cny">≈ ¥293</small>`, "39 × 7.5 = 292.5")
+	rates.set(fakeRates{})
+	home := zh.get("/").Body
+	assert.NotContains(t, home, "≈")
+	assert.NotContains(t, home, "cny-note")
 }

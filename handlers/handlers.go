@@ -136,14 +136,13 @@ type Server struct {
 	secure         bool
 	sandbox        http.Handler
 	views          *views.Set
+	catalogCache   catalogCache // the catalog the lists show (catalog_cache.go)
 	limiter        *ipLimiter
 	shipping       models.Shipping
 	rates          Rates
 	rateMaxAge     time.Duration
 	ledger         Ledger
 	now            func() time.Time
-	// catalogCache is the catalog the lists show (catalog_cache.go).
-	catalogCache catalogCache
 }
 
 // New checks cfg and returns a Server.

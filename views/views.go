@@ -70,6 +70,17 @@ func Parse(funcs template.FuncMap) (*Set, error) {
 // every message key a template uses.
 func Templates() fs.FS { return files }
 
+// RenderPart executes the template called part of the named page's set
+// with data: a fragment of a page, which the handlers keep and write into
+// many pages.
+func (s *Set) RenderPart(w io.Writer, page, part string, data any) error {
+	t, ok := s.pages[page]
+	if !ok {
+		return fmt.Errorf("views: no page %q", page)
+	}
+	return t.ExecuteTemplate(w, part, data)
+}
+
 // Render executes the named page with data.
 func (s *Set) Render(w io.Writer, page string, data any) error {
 	t, ok := s.pages[page]
