@@ -19,7 +19,7 @@ import (
 // pictures, loaded with four queries and shared by every request until it
 // is stale. It is stale when
 //   - this process handled a request that may have changed the catalog
-//     (catalogWrites: any POST outside the cart), or
+//     (catalogWrites: any POST outside the cart that was not refused), or
 //   - it is older than catalogTTL: another instance's admin, or the
 //     sweeper giving back the stock of expired orders, changed the
 //     database without this process knowing.
@@ -187,11 +187,15 @@ func (snap *catalogSnapshot) search(terms []string) []models.Product {
 
 // catalogWrites makes the snapshot stale once a request that may have
 // changed the catalog is answered: the admin's edits, and orders taking or
-// giving back stock. That is any method but GET and HEAD, except the
-// cart's, which change only the shopper's cookie.
+// giving back stock. That is any method but GET and HEAD answered below
+// 400, except the cart's, which change only the shopper's cookie. A refused
+// request changed nothing, so a stranger's POSTs to nowhere cannot make
+// every page reload the catalog.
 func (s *Server) catalogWrites(c *gin.Context) {
 	c.Next()
-	if m := c.Request.Method; m == http.MethodGet || m == http.MethodHead || strings.HasPrefix(c.Request.URL.Path, "/cart/") {
+	m := c.Request.Method
+	if m == http.MethodGet || m == http.MethodHead || c.Writer.Status() >= http.StatusBadRequest ||
+		strings.HasPrefix(c.Request.URL.Path, "/cart/") {
 		return
 	}
 	s.catalogCache.invalidate()

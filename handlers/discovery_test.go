@@ -331,6 +331,8 @@ func TestCatalogCache(t *testing.T) {
 	// Another instance renames the mug.
 	h.setProduct("ceramic-mug", map[string]any{"name": "Blue mug"})
 	require.Equal(t, http.StatusSeeOther, b.add(h.product("tea-set").ID, 1).StatusCode, "the cart changes no catalog")
+	require.Equal(t, http.StatusNotFound, b.post("/nowhere", url.Values{}).StatusCode, "nor a refused request")
+	require.Equal(t, http.StatusForbidden, b.request(http.MethodPost, "/checkout", url.Values{}, http.Header{"Sec-Fetch-Site": {"cross-site"}}).StatusCode)
 	assert.Contains(t, b.get("/").Body, "Speckled mug", "not yet seen here")
 	h.clock.Advance(catalogTTL)
 	assert.Contains(t, b.get("/").Body, "Blue mug", "seen once the snapshot is old")
