@@ -88,7 +88,7 @@ func (a *app) wire(ctx context.Context, client *payment.Client, cr *credentials)
 		return err
 	}
 	cur := string(a.cfg.Currency)
-	if err := a.db.SeedCatalog(ctx, cur, a.cfg.Currency.Exponent()); err != nil {
+	if err := a.db.SeedDemo(ctx, cur, a.cfg.Currency.Exponent()); err != nil {
 		return err
 	}
 	if err := a.db.CheckCatalogCurrency(ctx, cur); err != nil {

@@ -102,3 +102,34 @@ func BenchmarkNotify(b *testing.B) {
 func randomAddr(i int) string {
 	return net.JoinHostPort(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), "40000")
 }
+
+// benchmarkPage gets path through the router, in Chinese (so with the
+// category chips and the names in both languages), b.N times.
+func benchmarkPage(b *testing.B, h *harness, path string) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Accept-Language", "zh-CN,zh;q=0.9")
+		h.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("GET %s = %d", path, rec.Code)
+		}
+	}
+}
+
+// BenchmarkHome is the home page with its categories: the catalog comes
+// from the snapshot in memory, so it costs no query.
+func BenchmarkHome(b *testing.B) { benchmarkPage(b, discoveryCatalog(b), "/") }
+
+// BenchmarkSearch searches the snapshot in memory for a Chinese word.
+func BenchmarkSearch(b *testing.B) {
+	benchmarkPage(b, discoveryCatalog(b), "/search?q="+url.QueryEscape("茶"))
+}
+
+// BenchmarkProductPage is a product's page: read from the database (its
+// product, category and pictures), so its stock is the latest.
+func BenchmarkProductPage(b *testing.B) {
+	benchmarkPage(b, discoveryCatalog(b), "/products/silk-scarf")
+}

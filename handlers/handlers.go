@@ -136,6 +136,7 @@ type Server struct {
 	secure         bool
 	sandbox        http.Handler
 	views          *views.Set
+	catalogCache   catalogCache // the catalog the lists show (catalog_cache.go)
 	limiter        *ipLimiter
 	shipping       models.Shipping
 	rates          Rates

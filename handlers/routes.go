@@ -16,7 +16,7 @@ func (s *Server) Handler() http.Handler {
 	// Only the configured proxies' X-Forwarded-For is believed; New has
 	// checked the list, so this cannot fail.
 	_ = r.SetTrustedProxies(s.trustedProxies)
-	r.Use(s.recoverer, s.requestLog, securityHeaders)
+	r.Use(s.recoverer, s.requestLog, securityHeaders, s.catalogWrites)
 
 	r.GET("/healthz", s.healthz)
 	r.HEAD("/healthz", s.healthz)
@@ -40,6 +40,8 @@ func (s *Server) Handler() http.Handler {
 
 	web := r.Group("/", s.crossOrigin(), s.limitForm, s.session)
 	web.GET("/", s.home)
+	web.GET("/categories/:slug", s.category)
+	web.GET("/search", s.search)
 	web.GET("/products/:slug", s.product)
 	web.GET("/cart", s.cart)
 	web.POST("/cart/items", s.addToCart)

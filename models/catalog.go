@@ -93,11 +93,35 @@ var catalog = []seedProduct{
 	{"postcard-set", "City postcard set", "城市明信片套装", "Twelve postcards of city streets, printed on thick card.", "十二张城市街景明信片，厚卡纸印刷。", 800, 22},
 }
 
+// demoCategories file the demo catalog's products by their slugs, so that
+// a fresh shop shows its categories.
+var demoCategories = []struct {
+	slug, name, nameZH string
+	products           []string
+}{
+	{"tea-kitchen", "Tea & kitchen", "茶具与厨房", []string{"tea-set", "ceramic-mug", "chocolate-box"}},
+	{"accessories", "Accessories", "服饰配件", []string{"silk-scarf", "wool-beanie", "leather-wallet", "enamel-pin", "canvas-tote"}},
+	{"stationery", "Stationery", "文具", []string{"bamboo-notebook", "postcard-set"}},
+	{"home-travel", "Home & travel", "家居与旅行", []string{"desk-plant", "travel-adapter"}},
+}
+
 // SeedCatalog inserts the demo catalog priced in currency when the products
 // table is empty, and does nothing otherwise. exponent is the currency's
 // number of decimals: 2 for USD, 0 for JPY (prices then read as whole units:
 // 1250 cents become 1250 yen).
 func (db *DB) SeedCatalog(ctx context.Context, currency string, exponent int) error {
+	return db.seed(ctx, currency, exponent, false)
+}
+
+// SeedDemo is SeedCatalog with the products filed in categories, in the
+// same transaction: the shop's first start. A merchant who deletes the
+// categories later does not see them come back, since the products table
+// is no longer empty.
+func (db *DB) SeedDemo(ctx context.Context, currency string, exponent int) error {
+	return db.seed(ctx, currency, exponent, true)
+}
+
+func (db *DB) seed(ctx context.Context, currency string, exponent int, categories bool) error {
 	if !currencyCode.MatchString(currency) {
 		return fmt.Errorf("seed catalog: %q: %w", currency, ErrCurrency)
 	}
@@ -125,7 +149,29 @@ func (db *DB) SeedCatalog(ctx context.Context, currency string, exponent int) er
 		// Instances starting together on an empty catalog may both get
 		// here: the second one's rows are each a conflict on the slug and
 		// are skipped, so the catalog is seeded once.
-		return tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "slug"}}, DoNothing: true}).Create(&products).Error
+		onSlug := clause.OnConflict{Columns: []clause.Column{{Name: "slug"}}, DoNothing: true}
+		if err := tx.Clauses(onSlug).Create(&products).Error; err != nil {
+			return err
+		}
+		if !categories {
+			return nil
+		}
+		now := tx.NowFunc()
+		for i, dc := range demoCategories {
+			c := Category{Slug: dc.slug, Name: dc.name, NameZH: dc.nameZH, SortOrder: i, CreatedAt: now, UpdatedAt: now}
+			if err := tx.Clauses(onSlug).Create(&c).Error; err != nil {
+				return err
+			}
+			if err := tx.Where("slug = ?", dc.slug).Take(&c).Error; err != nil {
+				return err
+			}
+			err := tx.Model(&Product{}).Where("slug IN ? AND category_id IS NULL", dc.products).
+				Update("category_id", c.ID).Error
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("seed catalog: %w", err)

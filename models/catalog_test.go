@@ -104,3 +104,36 @@ func TestProductLookups(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, m)
 }
+
+// TestSeedDemo: the first start files every demo product in a category,
+// in both languages; later starts change nothing, even once the merchant
+// has deleted a category.
+func TestSeedDemo(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, testdb.Source(t), nil)
+	require.NoError(t, err)
+	defer db.Close()
+
+	require.NoError(t, db.SeedDemo(ctx, "USD", 2))
+	cats, err := db.Categories(ctx)
+	require.NoError(t, err)
+	require.Len(t, cats, 4)
+	assert.Equal(t, []string{"tea-kitchen", "accessories", "stationery", "home-travel"},
+		[]string{cats[0].Slug, cats[1].Slug, cats[2].Slug, cats[3].Slug}, "in order")
+	products, err := db.Products(ctx)
+	require.NoError(t, err)
+	require.Len(t, products, 12)
+	for _, p := range products {
+		if assert.NotNil(t, p.Category, p.Slug) {
+			assert.NotEmpty(t, p.Category.NameZH, p.Slug)
+		}
+	}
+	assert.Equal(t, "accessories", product(t, db, "silk-scarf").Category.Slug)
+
+	require.NoError(t, db.DeleteCategory(ctx, cats[2].ID, staffEntry()))
+	require.NoError(t, db.SeedDemo(ctx, "USD", 2))
+	cats, err = db.Categories(ctx)
+	require.NoError(t, err)
+	assert.Len(t, cats, 3, "a deleted category stays deleted")
+	assert.Nil(t, product(t, db, "postcard-set").Category)
+}

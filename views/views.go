@@ -13,7 +13,7 @@ import (
 	"strings"
 )
 
-//go:embed layout.html pages/*.html admin/layout.html admin/pages/*.html
+//go:embed layout.html shop.html pages/*.html admin/layout.html admin/pages/*.html
 var files embed.FS
 
 //go:embed locales/*.json
@@ -37,21 +37,26 @@ type Set struct {
 }
 
 // Parse parses every page with its layout: the shop's pages (pages/*.html,
-// named "home", "cart"…) with layout.html, and the merchant admin's
-// (admin/pages/*.html, named "admin/orders"…) with admin/layout.html.
+// named "home", "cart"…) with layout.html and the parts its lists share
+// (shop.html: search box, categories, cards, pager), and the merchant
+// admin's (admin/pages/*.html, named "admin/orders"…) with
+// admin/layout.html.
 // funcs is the (static) function map the templates use.
 func Parse(funcs template.FuncMap) (*Set, error) {
 	s := &Set{pages: map[string]*template.Template{}}
-	for _, set := range []struct{ layout, glob, prefix string }{
-		{"layout.html", "pages/*.html", ""},
-		{"admin/layout.html", "admin/pages/*.html", "admin/"},
+	for _, set := range []struct {
+		layout, glob, prefix string
+		shared               []string
+	}{
+		{"layout.html", "pages/*.html", "", []string{"shop.html"}},
+		{"admin/layout.html", "admin/pages/*.html", "admin/", nil},
 	} {
 		names, err := fs.Glob(files, set.glob)
 		if err != nil {
 			return nil, err
 		}
 		for _, n := range names {
-			t, err := template.New(path.Base(set.layout)).Funcs(funcs).ParseFS(files, set.layout, n)
+			t, err := template.New(path.Base(set.layout)).Funcs(funcs).ParseFS(files, append(append([]string{set.layout}, set.shared...), n)...)
 			if err != nil {
 				return nil, fmt.Errorf("views: %s: %w", n, err)
 			}
@@ -64,6 +69,17 @@ func Parse(funcs template.FuncMap) (*Set, error) {
 // Templates returns the embedded template files, for tests that check
 // every message key a template uses.
 func Templates() fs.FS { return files }
+
+// RenderPart executes the template called part of the named page's set
+// with data: a fragment of a page, which the handlers keep and write into
+// many pages.
+func (s *Set) RenderPart(w io.Writer, page, part string, data any) error {
+	t, ok := s.pages[page]
+	if !ok {
+		return fmt.Errorf("views: no page %q", page)
+	}
+	return t.ExecuteTemplate(w, part, data)
+}
 
 // Render executes the named page with data.
 func (s *Set) Render(w io.Writer, page string, data any) error {
