@@ -119,6 +119,18 @@ func (s *shopperVisit) untilUnpaid(email string, scarves int) {
 	}
 	s.check("home")
 
+	s.do("open a category", chromedp.Click(chromedp.CSS(`nav.chips a[href^="/categories/"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav.chips a[aria-current=page]`)))
+	s.check("category")
+	s.open("/")
+	s.do("search", chromedp.SendKeys(chromedp.ID("q"), "silk"), chromedp.Submit(chromedp.ID("q")),
+		chromedp.WaitVisible(chromedp.CSS(`.card a[href="/products/silk-scarf"]`)))
+	s.check("search results")
+	s.do("search for nothing there", chromedp.SetValue(chromedp.ID("q"), "zzzz"), chromedp.Submit(chromedp.ID("q")),
+		chromedp.WaitNotPresent(chromedp.CSS(`.card`)))
+	s.check("search without results")
+	s.open("/")
+
 	s.do("open a product", chromedp.Click(chromedp.CSS(`.card a[href="/products/silk-scarf"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form.add button.primary`)))
 	if s.zh {
