@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -137,6 +138,7 @@ type Server struct {
 	rates          Rates
 	rateMaxAge     time.Duration
 	now            func() time.Time
+	pages          sync.Pool // *bytes.Buffer: see pageBuffer
 }
 
 // New checks cfg and returns a Server.
