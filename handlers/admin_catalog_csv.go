@@ -164,6 +164,19 @@ func readCatalogFile(c *gin.Context) ([]models.CatalogRow, []models.Problem, err
 	if err != nil {
 		return nil, nil, err
 	}
+	rows, problems := parseCatalogCSV(data)
+	return rows, problems, nil
+}
+
+// parseCatalogCSV reads a catalog file's bytes: a UTF-8 CSV (a BOM
+// allowed) whose header names the export's columns. It returns the rows
+// that have every column, with the apostrophes the export adds taken off,
+// and the problems of the others; a problem of the file as a whole (its
+// encoding, its header, a broken quote, no rows) comes alone.
+func parseCatalogCSV(data []byte) ([]models.CatalogRow, []models.Problem) {
+	fail := func(line int, reason string) ([]models.CatalogRow, []models.Problem) {
+		return nil, []models.Problem{{Line: line, Reason: reason}}
+	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	if !utf8.Valid(data) {
 		return fail(0, reasonFileEncoding)
@@ -184,14 +197,16 @@ func readCatalogFile(c *gin.Context) ([]models.CatalogRow, []models.Problem, err
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			// Past a broken quote the reader cannot tell where lines
-			// start again: report it and stop.
-			return nil, append(problems, models.Problem{Line: pe.StartLine, Reason: reasonFileSyntax}), nil
-		}
 		if err != nil {
-			return nil, nil, err
+			// Past a broken quote the reader cannot tell where lines
+			// start again: report it and stop. (Reading bytes, every
+			// error is a *csv.ParseError.)
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.StartLine
+			}
+			return nil, append(problems, models.Problem{Line: line, Reason: reasonFileSyntax})
 		}
 		line, _ := r.FieldPos(0)
 		if len(rec) != len(models.CatalogColumns) {
@@ -206,7 +221,7 @@ func readCatalogFile(c *gin.Context) ([]models.CatalogRow, []models.Problem, err
 	if len(rows) == 0 && len(problems) == 0 {
 		return fail(0, reasonFileEmpty)
 	}
-	return rows, problems, nil
+	return rows, problems
 }
 
 // sameColumns reports whether a header line names the export's columns,

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -143,6 +144,7 @@ type Server struct {
 	rateMaxAge     time.Duration
 	ledger         Ledger
 	now            func() time.Time
+	pages          sync.Pool // *bytes.Buffer: see pageBuffer
 }
 
 // New checks cfg and returns a Server.

@@ -94,8 +94,9 @@ func (s *Server) lang(c *gin.Context) Lang {
 // render saves the session, executes the page into a buffer and only then
 // writes the status and body, so a template error never sends half a page.
 func (s *Server) render(c *gin.Context, status int, name string, data any) {
-	var buf bytes.Buffer
-	if err := s.views.Render(&buf, name, data); err != nil {
+	buf := s.pageBuffer()
+	defer s.putPageBuffer(buf)
+	if err := s.views.Render(buf, name, data); err != nil {
 		s.log.Error("render", "page", name, "err", err)
 		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("Internal error"))
 		return
@@ -105,6 +106,28 @@ func (s *Server) render(c *gin.Context, status int, name string, data any) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// maxPooledPage keeps a rare huge page from pinning its buffer.
+const maxPooledPage = 1 << 20
+
+// pageBuffer returns an empty buffer to render a page into: pages are tens
+// of kilobytes, and growing a new buffer to that size on every request
+// costs several allocations and copies.
+func (s *Server) pageBuffer() *bytes.Buffer {
+	if b, ok := s.pages.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+// putPageBuffer gives a buffer back once the response has been written.
+func (s *Server) putPageBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledPage {
+		return
+	}
+	b.Reset()
+	s.pages.Put(b)
 }
 
 // errorPage is the data of the error page.

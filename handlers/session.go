@@ -63,13 +63,20 @@ func sessionString(c *gin.Context, key string) string {
 
 // save writes the session cookie; it must run before the response body.
 // Routes outside the session middleware (and requests refused before it,
-// such as cross-site posts) have no session to save and get no cookie.
+// such as cross-site posts) have no session to save and get no cookie,
+// and neither does a browser that brought no session and was given
+// nothing to remember: most anonymous page views, which then cost no
+// encryption and stay free of Set-Cookie.
 func (s *Server) save(c *gin.Context) error {
 	v, ok := c.Get(sessionName)
 	if !ok {
 		return nil
 	}
-	return v.(*sessions.Session).Save(c.Request, c.Writer)
+	sess := v.(*sessions.Session)
+	if sess.IsNew && len(sess.Values) == 0 {
+		return nil
+	}
+	return sess.Save(c.Request, c.Writer)
 }
 
 // ownerID returns this browser's owner id, creating it if needed.
