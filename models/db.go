@@ -63,17 +63,24 @@ func Open(ctx context.Context, source string, log *slog.Logger) (*DB, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("open database %s: it is a directory; DB_PATH must name a file", path)
 	}
-	g, err := openGorm(dsn(path), log)
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	db := &DB{gorm: g, log: log, path: path}
-	err = withFileLock(ctx, path+".lock", func() error { return db.Migrate(ctx) })
+	db := &DB{log: log, path: path}
+	// The first connection, which may turn a new file to WAL, is made
+	// under the lock too: processes starting together take turns.
+	err := withFileLock(ctx, path+".lock", func() error {
+		g, err := openGorm(dsn(path), log)
+		if err != nil {
+			return err
+		}
+		db.gorm = g
+		return db.Migrate(ctx)
+	})
 	if err != nil {
-		_ = db.Close()
+		if db.gorm != nil {
+			_ = db.Close()
+		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return db, nil
@@ -100,8 +107,10 @@ func withFileLock(ctx context.Context, path string, fn func() error) error {
 // silently drop _txlock.
 func dsn(path string) string {
 	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
+	// busy_timeout first: switching a new file to WAL takes a lock, and
+	// several processes opening it at once must wait for it, not fail.
 	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	// FULL: a committed payment survives a power cut, not only a crash.
 	q.Add("_pragma", "synchronous(FULL)")
