@@ -10,7 +10,6 @@ package ledger
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -190,34 +189,5 @@ func (l *Ledger) Once(ctx context.Context) error {
 // instance that holds the lease; the others try to take it over every
 // interval.
 func (l *Ledger) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	var lease *models.Lease
-	defer func() {
-		if lease != nil {
-			lease.Release()
-		}
-	}()
-	for {
-		if lease != nil && !lease.Held(ctx) {
-			lease.Release()
-			lease = nil
-		}
-		if lease == nil && l.tryLease != nil {
-			var err error
-			if lease, err = l.tryLease(ctx); err != nil && ctx.Err() == nil {
-				l.log.Error("reconciliation: lease", "err", err)
-			}
-		}
-		if lease != nil || l.tryLease == nil {
-			if err := l.Once(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled) {
-				l.log.Error("reconciliation: daily fetch", "err", err)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	models.RunLeased(ctx, interval, l.tryLease, l.log, "reconciliation: daily fetch", l.Once)
 }

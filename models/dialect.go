@@ -186,3 +186,42 @@ func (l *Lease) Release() {
 	_, _ = l.conn.ExecContext(ctx, "SELECT pg_advisory_unlock("+advisoryKey("$1")+")", l.name)
 	_ = l.conn.Close()
 }
+
+// RunLeased runs once now and then every interval until ctx is done, in
+// the one instance that holds the lease tryLease takes; the others try to
+// take it over every interval, so a killed holder is replaced within one.
+// A nil tryLease means this instance always runs. Errors are logged as
+// what, unless ctx ended.
+func RunLeased(ctx context.Context, interval time.Duration, tryLease func(context.Context) (*Lease, error),
+	log *slog.Logger, what string, once func(context.Context) error) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	var lease *Lease
+	defer func() {
+		if lease != nil {
+			lease.Release()
+		}
+	}()
+	for {
+		if lease != nil && !lease.Held(ctx) {
+			lease.Release()
+			lease = nil
+		}
+		if lease == nil && tryLease != nil {
+			var err error
+			if lease, err = tryLease(ctx); err != nil && ctx.Err() == nil {
+				log.Error(what+": lease", "err", err)
+			}
+		}
+		if lease != nil || tryLease == nil {
+			if err := once(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled) {
+				log.Error(what, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

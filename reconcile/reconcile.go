@@ -78,36 +78,7 @@ func New(cfg Config) *Reconciler {
 // that holds the lease; the others try to take it over every interval, so
 // a killed leader is replaced within one.
 func (r *Reconciler) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	var lease *models.Lease
-	defer func() {
-		if lease != nil {
-			lease.Release()
-		}
-	}()
-	for {
-		if lease != nil && !lease.Held(ctx) {
-			lease.Release()
-			lease = nil
-		}
-		if lease == nil && r.tryLease != nil {
-			var err error
-			if lease, err = r.tryLease(ctx); err != nil && ctx.Err() == nil {
-				r.log.Error("reconcile: lease", "err", err)
-			}
-		}
-		if lease != nil || r.tryLease == nil {
-			if err := r.Once(ctx); err != nil && ctx.Err() == nil {
-				r.log.Error("reconcile", "err", err)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	models.RunLeased(ctx, interval, r.tryLease, r.log, "reconcile", r.Once)
 }
 
 // Once settles the expired pending orders once.

@@ -93,36 +93,7 @@ func New(cfg Config) *Checker {
 // Run checks every interval until ctx is done, in the instance that holds
 // the lease; the others try to take it over every interval.
 func (c *Checker) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	var lease *models.Lease
-	defer func() {
-		if lease != nil {
-			lease.Release()
-		}
-	}()
-	for {
-		if lease != nil && !lease.Held(ctx) {
-			lease.Release()
-			lease = nil
-		}
-		if lease == nil && c.tryLease != nil {
-			var err error
-			if lease, err = c.tryLease(ctx); err != nil && ctx.Err() == nil {
-				c.log.Error("refund check: lease", "err", err)
-			}
-		}
-		if lease != nil || c.tryLease == nil {
-			if err := c.Once(ctx); err != nil && ctx.Err() == nil {
-				c.log.Error("refund check", "err", err)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	models.RunLeased(ctx, interval, c.tryLease, c.log, "refund check", c.Once)
 }
 
 // Once asks about every refund whose check is due now.
