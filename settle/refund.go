@@ -33,27 +33,8 @@ func (s *Settler) notifyRefund(ctx context.Context, r Receipt) (models.Verdict, 
 		return s.flagged(ctx, rec, models.VerdictUnreadable, "The refund result's signature verified but its content could not be read: "+err.Error())
 	}
 	bound := n.Params["seller_id"] == s.partner || n.Params["partner"] == s.partner
-	if s.notifyVerify {
-		switch err := s.alipay.NotifyVerify(ctx, n.NotifyID); {
-		case errors.Is(err, payment.ErrNotifyNotVerified):
-			return s.unapplied(ctx, rec, models.VerdictRejected, ErrRejected,
-				"notify_verify answered false: forged, expired or for another partner")
-		case errors.Is(err, payment.ErrInvalid):
-			return s.unapplied(ctx, rec, models.VerdictRejected, ErrRejected, "malformed notify_id: "+err.Error())
-		case err != nil:
-			s.log.Warn("notify: notify_verify unavailable", "err", err)
-			return s.unapplied(ctx, rec, models.VerdictDeferred, ErrDeferred,
-				"notify_verify unreachable; not applied, Alipay will send it again")
-		}
-		bound = true
-	}
-	if !bound {
-		return s.flagged(ctx, rec, models.VerdictUnbound,
-			"Nothing proves this refund result is for this merchant: no seller_id or partner, and notify_verify is off.")
-	}
-	if age := now.Sub(n.NotifyTime); age > maxNotifyAge || age < -clockSkew {
-		return s.flagged(ctx, rec, models.VerdictStale, fmt.Sprintf("notify_time %s is not plausible at %s: a replay?",
-			payment.FormatTime(n.NotifyTime), payment.FormatTime(now)))
+	if ok, v, err := s.admit(ctx, rec, n.NotifyID, bound, n.NotifyTime, now, "refund result"); !ok {
+		return v, err
 	}
 	out := models.RefundOutcome{OutTradeNo: n.OutTradeNo, OutReturnNo: n.OutReturnNo, OK: n.Status.Succeeded(),
 		Code: n.ErrorCode}

@@ -143,29 +143,8 @@ func (s *Settler) Notify(ctx context.Context, r Receipt) (models.Verdict, error)
 		return s.flagged(ctx, rec, models.VerdictUnreadable, "The signature verified but the content could not be read: "+err.Error())
 	}
 	bound := n.SellerID == s.partner || n.Params["partner"] == s.partner
-	if s.notifyVerify {
-		switch err := s.alipay.NotifyVerify(ctx, n.NotifyID); {
-		case errors.Is(err, payment.ErrNotifyNotVerified):
-			return s.unapplied(ctx, rec, models.VerdictRejected, ErrRejected,
-				"notify_verify answered false: forged, expired or for another partner")
-		case errors.Is(err, payment.ErrInvalid):
-			// A notify_id Alipay could never have issued: asking again
-			// later cannot help, so it is rejected, not deferred.
-			return s.unapplied(ctx, rec, models.VerdictRejected, ErrRejected, "malformed notify_id: "+err.Error())
-		case err != nil:
-			s.log.Warn("notify: notify_verify unavailable", "err", err)
-			return s.unapplied(ctx, rec, models.VerdictDeferred, ErrDeferred,
-				"notify_verify unreachable; not applied, Alipay will send it again")
-		}
-		bound = true // Alipay issued this notify_id to this partner
-	}
-	if !bound {
-		return s.flagged(ctx, rec, models.VerdictUnbound,
-			"Nothing proves this notification is for this merchant: no seller_id or partner, and notify_verify is off.")
-	}
-	if age := now.Sub(n.NotifyTime); age > maxNotifyAge || age < -clockSkew {
-		return s.flagged(ctx, rec, models.VerdictStale, fmt.Sprintf("notify_time %s is not plausible at %s: a replay?",
-			payment.FormatTime(n.NotifyTime), payment.FormatTime(now)))
+	if ok, v, err := s.admit(ctx, rec, n.NotifyID, bound, n.NotifyTime, now, "notification"); !ok {
+		return v, err
 	}
 	p := PaymentOf(n)
 	p.NotifiedAt = n.NotifyTime
@@ -179,6 +158,47 @@ func (s *Settler) Notify(ctx context.Context, r Receipt) (models.Verdict, error)
 		s.log.Info("notify", "out_trade_no", n.OutTradeNo, "trade_status", n.TradeStatus, "verdict", verdict)
 	}
 	return verdict, nil
+}
+
+// admit makes the checks every verified notification, of a trade or of a
+// refund, must pass before it may change anything: it is provably for this
+// merchant (bound: its seller_id or partner is ours; or notify_verify,
+// where configured, says Alipay issued its notify_id to us) and its
+// notify_time is plausible. A notification that fails is recorded with its
+// verdict, and admit returns false with the answer for Alipay. what names
+// the notification in the record's detail.
+func (s *Settler) admit(ctx context.Context, rec *models.Notification, notifyID string, bound bool,
+	notifyTime, now time.Time, what string) (bool, models.Verdict, error) {
+	if s.notifyVerify {
+		switch err := s.alipay.NotifyVerify(ctx, notifyID); {
+		case errors.Is(err, payment.ErrNotifyNotVerified):
+			v, err := s.unapplied(ctx, rec, models.VerdictRejected, ErrRejected,
+				"notify_verify answered false: forged, expired or for another partner")
+			return false, v, err
+		case errors.Is(err, payment.ErrInvalid):
+			// A notify_id Alipay could never have issued: asking again
+			// later cannot help, so it is rejected, not deferred.
+			v, err := s.unapplied(ctx, rec, models.VerdictRejected, ErrRejected, "malformed notify_id: "+err.Error())
+			return false, v, err
+		case err != nil:
+			s.log.Warn("notify: notify_verify unavailable", "err", err)
+			v, err := s.unapplied(ctx, rec, models.VerdictDeferred, ErrDeferred,
+				"notify_verify unreachable; not applied, Alipay will send it again")
+			return false, v, err
+		}
+		bound = true // Alipay issued this notify_id to this partner
+	}
+	if !bound {
+		v, err := s.flagged(ctx, rec, models.VerdictUnbound,
+			"Nothing proves this "+what+" is for this merchant: no seller_id or partner, and notify_verify is off.")
+		return false, v, err
+	}
+	if age := now.Sub(notifyTime); age > maxNotifyAge || age < -clockSkew {
+		v, err := s.flagged(ctx, rec, models.VerdictStale, fmt.Sprintf("notify_time %s is not plausible at %s: a replay?",
+			payment.FormatTime(notifyTime), payment.FormatTime(now)))
+		return false, v, err
+	}
+	return true, "", nil
 }
 
 // flagged records a genuine notification that cannot be applied, for a
