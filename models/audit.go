@@ -24,7 +24,7 @@ func (AuditEntry) TableName() string { return "audit_log" }
 
 // Audit writes an entry.
 func (db *DB) Audit(ctx context.Context, e AuditEntry) error {
-	return audit(db.gorm.WithContext(ctx), e)
+	return db.write(ctx, func(g *gorm.DB) error { return audit(g, e) })
 }
 
 func audit(tx *gorm.DB, e AuditEntry) error {

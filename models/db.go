@@ -29,10 +29,14 @@ import (
 	"gorm.io/gorm/logger"
 )
 
-// maxOpenConns bounds the pool. SQLite has one writer at a time anyway;
-// bounding the pool makes surplus writers queue in Go instead of spinning in
-// SQLite's busy handler, and keeps per-connection page caches in check.
+// maxOpenConns bounds the pool: readers run side by side in WAL mode, and
+// per-connection page caches stay in check.
 const maxOpenConns = 8
+
+// busyTimeout is how long a statement waits for a lock another process
+// holds. Within one process writers queue in Go (DB.writer), so this only
+// covers other processes on the same file and the migrations.
+const busyTimeout = 5 * time.Second
 
 // preparedStatements bounds the cache of prepared statements (SQLite).
 const preparedStatements = 256
@@ -44,6 +48,14 @@ type DB struct {
 	log      *slog.Logger
 	postgres bool
 	path     string // the SQLite file; "" on PostgreSQL
+
+	// writer admits one write transaction at a time into SQLite. Writers
+	// that find it taken wait here, in arrival order and for as long as
+	// their context allows, instead of polling in SQLite's busy handler,
+	// which serves no queue: under a burst of writers, one of them could
+	// lose every race for the lock until busy_timeout failed it with
+	// SQLITE_BUSY. nil on PostgreSQL, whose row locks queue by themselves.
+	writer chan struct{}
 }
 
 // Open opens the database at source: a postgres:// (or postgresql://) URL,
@@ -66,11 +78,16 @@ func Open(ctx context.Context, source string, log *slog.Logger) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	db := &DB{log: log, path: path}
+	return openSQLite(ctx, path, busyTimeout, log)
+}
+
+// openSQLite opens the SQLite file at path; busy is its busy_timeout.
+func openSQLite(ctx context.Context, path string, busy time.Duration, log *slog.Logger) (*DB, error) {
+	db := &DB{log: log, path: path, writer: make(chan struct{}, 1)}
 	// The first connection, which may turn a new file to WAL, is made
 	// under the lock too: processes starting together take turns.
 	err := withFileLock(ctx, path+".lock", func() error {
-		g, err := openGorm(dsn(path), log)
+		g, err := openGorm(dsn(path, busy), log)
 		if err != nil {
 			return err
 		}
@@ -105,11 +122,11 @@ func withFileLock(ctx context.Context, path string, fn func() error) error {
 // to each new pooled connection. _time_format is deliberately absent: some
 // glebarez/go-sqlite versions stop reading parameters after it, which would
 // silently drop _txlock.
-func dsn(path string) string {
+func dsn(path string, busy time.Duration) string {
 	q := url.Values{}
 	// busy_timeout first: switching a new file to WAL takes a lock, and
 	// several processes opening it at once must wait for it, not fail.
-	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	// FULL: a committed payment survives a power cut, not only a crash.

@@ -2,13 +2,16 @@ package models
 
 import (
 	"context"
-	"net/url"
+	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
 
 	"shop/internal/testdb"
 )
@@ -61,7 +64,7 @@ func TestWriteTransactionsAreImmediate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			path := filepath.Join(t.TempDir(), "lock.db")
-			d := strings.Replace(dsn(path), "_txlock=immediate", "_txlock="+tt.txlock, 1)
+			d := strings.Replace(dsn(path, busyTimeout), "_txlock=immediate", "_txlock="+tt.txlock, 1)
 			g, err := openGorm(d, nil)
 			require.NoError(t, err)
 			db := &DB{gorm: g}
@@ -72,8 +75,7 @@ func TestWriteTransactionsAreImmediate(t *testing.T) {
 			require.NoError(t, a.Error)
 			defer a.Rollback()
 
-			noWait := strings.Replace(dsn(path), url.QueryEscape("busy_timeout(5000)"), url.QueryEscape("busy_timeout(0)"), 1)
-			require.NotEqual(t, dsn(path), noWait)
+			noWait := dsn(path, 0)
 			other, err := openGorm(noWait, nil)
 			require.NoError(t, err)
 			otherDB := &DB{gorm: other}
@@ -118,4 +120,77 @@ func TestOpenAgainKeepsDataAndConstraints(t *testing.T) {
 			assert.Error(t, db.Gorm().Exec(tt.sql).Error)
 		})
 	}
+}
+
+// TestWritersQueueInProcess shows that writers in one process wait for
+// each other in Go, not in SQLite's busy handler: with a busy_timeout of
+// 20 ms, a writer that arrives while another holds the lock far longer
+// still succeeds, and so does every writer of a burst.
+func TestWritersQueueInProcess(t *testing.T) {
+	testdb.SkipOnPostgres(t, "SQLite's single writer")
+	ctx := context.Background()
+	db, err := openSQLite(ctx, filepath.Join(t.TempDir(), "queue.db"), 20*time.Millisecond, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	beat := func(tx *gorm.DB) error {
+		return tx.Exec("UPDATE heartbeats SET at = ? WHERE id = 1", time.Now().UTC()).Error
+	}
+
+	t.Run("a long holder", func(t *testing.T) {
+		entered, secondDone := make(chan struct{}), make(chan error, 1)
+		first := make(chan error, 1)
+		go func() {
+			first <- db.transaction(ctx, func(tx *gorm.DB) error {
+				close(entered)
+				// Hold the lock until the second writer gives up (which
+				// it does after 20 ms if it waits in SQLite) or, when it
+				// waits in Go, for 50 times its busy_timeout.
+				select {
+				case err := <-secondDone:
+					secondDone <- err
+				case <-time.After(time.Second):
+				}
+				return beat(tx)
+			})
+		}()
+		<-entered
+		go func() { secondDone <- db.transaction(ctx, beat) }()
+		require.NoError(t, <-first)
+		assert.NoError(t, <-secondDone, "the second writer waited its turn")
+	})
+
+	t.Run("a burst", func(t *testing.T) {
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for range 64 {
+			wg.Go(func() { errs <- db.transaction(ctx, beat) })
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			assert.NoError(t, err)
+		}
+	})
+
+	t.Run("a writer whose context ends while it waits", func(t *testing.T) {
+		entered, release := make(chan struct{}), make(chan struct{})
+		first := make(chan error, 1)
+		go func() {
+			first <- db.transaction(ctx, func(tx *gorm.DB) error {
+				close(entered)
+				<-release
+				return nil
+			})
+		}()
+		<-entered
+		waiting, cancel := context.WithCancel(ctx)
+		cancel()
+		err := db.transaction(waiting, func(tx *gorm.DB) error {
+			t.Error("ran without the writer")
+			return nil
+		})
+		assert.ErrorIs(t, err, context.Canceled)
+		close(release)
+		require.NoError(t, <-first)
+	})
 }

@@ -93,8 +93,15 @@ const maxAttempts = 5
 // when PostgreSQL aborted it for a deadlock or a serialization failure,
 // which only running it again resolves. fn must have no effect outside
 // the transaction.
+//
+// On SQLite it first waits its turn for the writer (see DB.writer): every
+// transaction begins IMMEDIATE there, so every one of them is a writer.
 func (db *DB) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	var err error
+	release, err := db.takeWriter(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		err = db.gorm.WithContext(ctx).Transaction(fn)
 		if !retryable(err) || ctx.Err() != nil {
@@ -112,6 +119,33 @@ func (db *DB) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error
 		}
 	}
 	return err
+}
+
+// write runs fn, statements outside any transaction, on SQLite after
+// waiting its turn for the writer like a transaction does.
+func (db *DB) write(ctx context.Context, fn func(g *gorm.DB) error) error {
+	release, err := db.takeWriter(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return fn(db.gorm.WithContext(ctx))
+}
+
+// takeWriter waits for the writer on SQLite (see DB.writer), for as long
+// as ctx allows, and returns the function that lets the next one in.
+// Writers are served in the order they came: goroutines waiting to send
+// on a channel are queued.
+func (db *DB) takeWriter(ctx context.Context) (release func(), err error) {
+	if db.writer == nil {
+		return func() {}, nil
+	}
+	select {
+	case db.writer <- struct{}{}:
+		return func() { <-db.writer }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for the database writer: %w", context.Cause(ctx))
+	}
 }
 
 // retryable reports a PostgreSQL deadlock (40P01) or serialization

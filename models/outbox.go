@@ -159,12 +159,17 @@ func (db *DB) MailFailed(ctx context.Context, m *Mail, reason string, retryAt ti
 // still the caller's.
 func (db *DB) finishMail(ctx context.Context, m *Mail, change map[string]any) error {
 	change["lease_token"], change["leased_until"], change["updated_at"] = "", nil, db.gorm.NowFunc().UTC()
-	res := db.gorm.WithContext(ctx).Model(&Mail{}).
-		Where("id = ? AND status = ? AND lease_token = ?", m.ID, MailPending, m.LeaseToken).Updates(change)
-	if res.Error != nil {
-		return fmt.Errorf("record e-mail %d: %w", m.ID, res.Error)
+	var affected int64
+	err := db.write(ctx, func(g *gorm.DB) error {
+		res := g.Model(&Mail{}).
+			Where("id = ? AND status = ? AND lease_token = ?", m.ID, MailPending, m.LeaseToken).Updates(change)
+		affected = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return fmt.Errorf("record e-mail %d: %w", m.ID, err)
 	}
-	if res.RowsAffected != 1 {
+	if affected != 1 {
 		return fmt.Errorf("record e-mail %d: %w", m.ID, ErrLeaseLost)
 	}
 	return nil

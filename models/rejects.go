@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -38,15 +39,17 @@ func (db *DB) RecordRejects(ctx context.Context, reason string, count int64, at 
 	at = at.UTC()
 	r := Reject{Bucket: at.Truncate(time.Hour), Reason: reason, Count: count, FirstAt: at, LastAt: at,
 		LastRemote: clip(remote, 100), Sample: clip(sample, SampleLimit)}
-	err := db.gorm.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "bucket"}, {Name: "reason"}},
-		DoUpdates: clause.Assignments(map[string]any{
-			"count":       clause.Expr{SQL: "notification_rejects.count + ?", Vars: []any{count}},
-			"last_at":     at,
-			"last_remote": r.LastRemote,
-			"sample":      r.Sample,
-		}),
-	}).Create(&r).Error
+	err := db.write(ctx, func(g *gorm.DB) error {
+		return g.Clauses(clause.OnConflict{
+			Columns: []clause.Column{{Name: "bucket"}, {Name: "reason"}},
+			DoUpdates: clause.Assignments(map[string]any{
+				"count":       clause.Expr{SQL: "notification_rejects.count + ?", Vars: []any{count}},
+				"last_at":     at,
+				"last_remote": r.LastRemote,
+				"sample":      r.Sample,
+			}),
+		}).Create(&r).Error
+	})
 	if err != nil {
 		return fmt.Errorf("record rejected notifications: %w", err)
 	}
@@ -69,11 +72,16 @@ func (db *DB) Rejects(ctx context.Context, limit int) ([]Reject, error) {
 // PruneRejects deletes the tallies of hours before `before` and returns
 // how many it deleted.
 func (db *DB) PruneRejects(ctx context.Context, before time.Time) (int64, error) {
-	res := db.gorm.WithContext(ctx).Where("bucket < ?", before.UTC()).Delete(&Reject{})
-	if res.Error != nil {
-		return 0, fmt.Errorf("prune rejected notifications: %w", res.Error)
+	var n int64
+	err := db.write(ctx, func(g *gorm.DB) error {
+		res := g.Where("bucket < ?", before.UTC()).Delete(&Reject{})
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune rejected notifications: %w", err)
 	}
-	return res.RowsAffected, nil
+	return n, nil
 }
 
 // clip cuts s to at most n bytes without splitting a UTF-8 sequence.
@@ -90,11 +98,16 @@ func clip(s string, n int) string {
 // Heartbeat writes the heartbeat row, proving the database takes writes
 // (and that its disk is not full or read-only).
 func (db *DB) Heartbeat(ctx context.Context, at time.Time) error {
-	res := db.gorm.WithContext(ctx).Exec("UPDATE heartbeats SET at = ? WHERE id = 1", at.UTC())
-	if res.Error != nil {
-		return fmt.Errorf("heartbeat: %w", res.Error)
+	var n int64
+	err := db.write(ctx, func(g *gorm.DB) error {
+		res := g.Exec("UPDATE heartbeats SET at = ? WHERE id = 1", at.UTC())
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return fmt.Errorf("heartbeat: %w", err)
 	}
-	if res.RowsAffected != 1 {
+	if n != 1 {
 		return fmt.Errorf("heartbeat: no heartbeat row")
 	}
 	return nil

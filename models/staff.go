@@ -184,7 +184,8 @@ func (db *DB) CreateSession(ctx context.Context, staffID uint, now time.Time, li
 	token = RandomToken()
 	s = &AdminSession{ID: SessionID(token), StaffID: staffID, CSRFToken: RandomToken(), CreatedAt: now.UTC(),
 		LastSeenAt: now.UTC(), ExpiresAt: now.Add(lifetime).UTC(), Remote: clip(remote, 100), UserAgent: clip(userAgent, 300)}
-	if err := db.gorm.WithContext(ctx).Omit("Staff").Create(s).Error; err != nil {
+	err = db.write(ctx, func(g *gorm.DB) error { return g.Omit("Staff").Create(s).Error })
+	if err != nil {
 		return "", nil, fmt.Errorf("create session: %w", err)
 	}
 	return token, s, nil
@@ -200,12 +201,15 @@ func (db *DB) Session(ctx context.Context, token string, now time.Time, idle tim
 		return nil, fmt.Errorf("session: %w", notFound(err))
 	}
 	if !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) > idle || s.Staff == nil {
-		_ = g.Delete(&AdminSession{}, "id = ?", s.ID).Error
+		_ = db.write(ctx, func(g *gorm.DB) error { return g.Delete(&AdminSession{}, "id = ?", s.ID).Error })
 		return nil, fmt.Errorf("session expired: %w", ErrNotFound)
 	}
 	// Marking it seen once a minute is enough for the idle limit.
 	if now.Sub(s.LastSeenAt) > time.Minute {
-		if err := g.Model(&AdminSession{}).Where("id = ?", s.ID).Update("last_seen_at", now.UTC()).Error; err != nil {
+		err := db.write(ctx, func(g *gorm.DB) error {
+			return g.Model(&AdminSession{}).Where("id = ?", s.ID).Update("last_seen_at", now.UTC()).Error
+		})
+		if err != nil {
 			return nil, fmt.Errorf("session: %w", err)
 		}
 	}
@@ -214,7 +218,8 @@ func (db *DB) Session(ctx context.Context, token string, now time.Time, idle tim
 
 // DeleteSession ends the session whose token is given.
 func (db *DB) DeleteSession(ctx context.Context, token string) error {
-	if err := db.gorm.WithContext(ctx).Delete(&AdminSession{}, "id = ?", SessionID(token)).Error; err != nil {
+	err := db.write(ctx, func(g *gorm.DB) error { return g.Delete(&AdminSession{}, "id = ?", SessionID(token)).Error })
+	if err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
@@ -236,7 +241,7 @@ func (LoginAttempt) TableName() string { return "login_attempts" }
 // RecordLogin stores one attempt.
 func (db *DB) RecordLogin(ctx context.Context, a LoginAttempt) error {
 	a.At, a.Client, a.Name = a.At.UTC(), clip(a.Client, 100), clip(a.Name, 64)
-	if err := db.gorm.WithContext(ctx).Create(&a).Error; err != nil {
+	if err := db.write(ctx, func(g *gorm.DB) error { return g.Create(&a).Error }); err != nil {
 		return fmt.Errorf("record sign-in attempt: %w", err)
 	}
 	return nil
@@ -259,5 +264,5 @@ func (db *DB) FailedLogins(ctx context.Context, client, name string, since time.
 
 // PruneLogins deletes attempts older than before.
 func (db *DB) PruneLogins(ctx context.Context, before time.Time) error {
-	return db.gorm.WithContext(ctx).Where("at < ?", before.UTC()).Delete(&LoginAttempt{}).Error
+	return db.write(ctx, func(g *gorm.DB) error { return g.Where("at < ?", before.UTC()).Delete(&LoginAttempt{}).Error })
 }
