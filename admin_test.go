@@ -338,6 +338,48 @@ func TestAdminRefundRetryAfterLostAnswer(t *testing.T) {
 	assert.Equal(t, models.StatusPaid, got.Status)
 }
 
+// TestUnansweredRefundSentAgain: Alipay made the refund but its answer
+// never arrived, and nobody presses "Send again": once its answer is
+// overdue, the refund checker sends it again by itself, and the refund is
+// counted once.
+func TestUnansweredRefundSentAgain(t *testing.T) {
+	loser := &moneyAnswerLoser{client: &http.Client{
+		Transport:     newClient(t).Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+	proxy := httptest.NewServer(loser)
+	t.Cleanup(proxy.Close)
+	clock := &offsetClock{}
+	shop := startShop(t, map[string]string{"BASE_URL": proxy.URL}, withAlipayClock(clock))
+	loser.target.Store(&shop.URL)
+	a := moneySignIn(t, shop, "ann")
+	o := moneyOrder(t, shop, 3, 1, true)
+	ctx := context.Background()
+
+	loser.lose.Store(1)
+	status, page := a.post("/admin/orders/"+o.OrderNo+"/refunds", url.Values{"amount": {moneyUSD(o.TotalMinor)}, "reason": {"lost"}})
+	require.Equal(t, http.StatusSeeOther, status, page)
+	assert.Contains(t, page, "the shop sends it again by itself")
+	no := o.OrderNo + "R01"
+	require.Len(t, moneySandboxRefunds(t, shop, o.OrderNo), 1, "Alipay made it")
+
+	require.NoError(t, shop.app.refunds.Once(ctx))
+	r, err := shop.app.db.RefundByNo(ctx, no)
+	require.NoError(t, err)
+	require.Equal(t, models.RefundPending, r.Status, "its answer may still come")
+
+	clock.Advance(models.RefundAnswerWait + time.Minute)
+	require.NoError(t, shop.app.refunds.Once(ctx))
+	r, err = shop.app.db.RefundByNo(ctx, no)
+	require.NoError(t, err)
+	assert.Equal(t, models.RefundSucceeded, r.Status)
+	assert.Len(t, moneySandboxRefunds(t, shop, o.OrderNo), 1, "the same refund, not a second one")
+	got := moneyReload(t, shop, o.OrderNo)
+	assert.Equal(t, models.StatusRefunded, got.Status)
+	assert.Equal(t, o.TotalMinor, got.RefundedMinor, "counted once")
+	assert.Equal(t, []string{"ann refund"}, moneyAuditActions(t, shop, o.OrderNo), "no person sent it again")
+}
+
 // TestAdminRefundsAtOnce: two refunds of almost the whole total sent at
 // the same moment: one is made, the other refused; Alipay never sees more
 // than the total.

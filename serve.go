@@ -36,7 +36,7 @@ type app struct {
 	sandboxDB  *gorm.DB // the sandbox's own handle; nil outside sandbox mode
 	sandbox    *sandbox.Sandbox
 	reconciler *reconcile.Reconciler
-	refunds    *refundcheck.Checker // asks Alipay about accepted asynchronous refunds
+	refunds    *refundcheck.Checker // sends unanswered refunds again, asks about accepted asynchronous ones
 	ledger     *ledger.Ledger       // Alipay's reconciliation and settlement files
 	settler    *settle.Settler
 	mailer     *mail.Worker // sends the outbox's e-mails
@@ -107,8 +107,9 @@ func (a *app) wire(ctx context.Context, client *payment.Client, cr *credentials)
 		Logger:   a.log.With("component", "reconcile"),
 		TryLease: func(ctx context.Context) (*models.Lease, error) { return a.db.TryLease(ctx, "reconciler") }})
 	a.refunds = refundcheck.New(refundcheck.Config{Store: a.db, Alipay: client, Now: a.cfg.alipayNow,
-		Logger:   a.log.With("component", "refundcheck"),
-		TryLease: func(ctx context.Context) (*models.Lease, error) { return a.db.TryLease(ctx, "refundcheck") }})
+		NotifyURL: strings.TrimRight(a.cfg.BaseURL, "/") + handlers.NotifyPath,
+		Logger:    a.log.With("component", "refundcheck"),
+		TryLease:  func(ctx context.Context) (*models.Lease, error) { return a.db.TryLease(ctx, "refundcheck") }})
 	a.ledger = ledger.New(ledger.Config{Store: a.db, Alipay: client, Now: a.cfg.alipayNow,
 		Logger:   a.log.With("component", "ledger"),
 		TryLease: func(ctx context.Context) (*models.Lease, error) { return a.db.TryLease(ctx, "ledger") }})

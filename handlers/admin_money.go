@@ -133,67 +133,24 @@ func (s *Server) sendAndAnswer(c *gin.Context, o *models.Order, r *models.Refund
 	s.redirect(c, adminOrderURL(o.OrderNo)+"#refunds")
 }
 
-// sendRefund sends a stored refund to Alipay and records the answer: with
-// is_sync=Y, or is_sync=N for an asynchronous one, which Alipay only
-// accepts (it stays pending until its notification or a refund query ends
-// it; see package refundcheck). It returns the message key for what happened, and an error
-// only when the answer could not be recorded (the refund then stays
-// pending and sending it again finishes it).
-//
-// Only a definite answer finishes a refund: success, or Alipay's refusal
-// that sending the same again would not change (a *GatewayError that is
-// not Retryable), which releases the amount. No answer, a 5xx, an answer
-// that cannot be read or trusted, or SYSTEM_ERROR leave it pending with
-// its amount reserved: Alipay may have made it.
+// sendRefund sends a stored refund to Alipay and records the answer (see
+// refundcheck.Sender). It returns the message key for what happened, and
+// an error only when the answer could not be recorded (the refund then
+// stays pending, and the refund checker sends it again).
 func (s *Server) sendRefund(ctx context.Context, o *models.Order, r *models.Refund) (string, error) {
-	res, err := s.alipay.Refund(ctx, s.refundRequest(o, r))
-	var ge *payment.GatewayError
-	switch {
-	case err == nil && res.Accepted:
-		if _, err := s.admin.AcceptRefund(ctx, r.OutReturnNo, s.now().Add(refundcheck.FirstCheck)); err != nil {
-			return "", err
-		}
+	out, err := s.refunds.Send(ctx, r, o.OrderNo, o.Channel)
+	if err != nil {
+		return "", err
+	}
+	switch out {
+	case refundcheck.Accepted:
 		return "money.refund.accepted", nil
-	case err == nil:
-		if _, err := s.admin.FinishRefund(ctx, r.OutReturnNo, true, "", ""); err != nil {
-			return "", err
-		}
+	case refundcheck.Done:
 		return "money.refund.done", nil
-	case errors.As(err, &ge) && !ge.Retryable():
-		s.log.Warn("refund refused by Alipay", "out_return_no", r.OutReturnNo, "code", ge.Code)
-		if _, err := s.admin.FinishRefund(ctx, r.OutReturnNo, false, ge.Code, payment.ErrorDescription(ge.Code)); err != nil {
-			return "", err
-		}
-		return "money.refund.refused", nil
-	case errors.Is(err, payment.ErrInvalid):
-		// Refused before anything was sent: the same request would be
-		// refused again, so the amount is released.
-		s.log.Error("refund not sent: invalid request", "out_return_no", r.OutReturnNo, "err", err)
-		if _, err := s.admin.FinishRefund(ctx, r.OutReturnNo, false, "INVALID_REQUEST", err.Error()); err != nil {
-			return "", err
-		}
+	case refundcheck.Refused:
 		return "money.refund.refused", nil
 	}
-	s.log.Warn("refund outcome unknown; left pending", "out_return_no", r.OutReturnNo, "err", err)
 	return "money.refund.pending", nil
-}
-
-// refundRequest is the forex_refund for a stored refund, the same on
-// every attempt: gmt_return is the time the refund was stored, and an
-// asynchronous one names the notify_url its result comes to.
-func (s *Server) refundRequest(o *models.Order, r *models.Refund) payment.RefundRequest {
-	product := payment.ProductWAP // wap and app payments
-	if o.Channel == models.ChannelWeb {
-		product = payment.ProductPC
-	}
-	req := payment.RefundRequest{
-		OutReturnNo: r.OutReturnNo, OutTradeNo: o.OrderNo, Currency: payment.Currency(r.Currency),
-		Amount: r.AmountMinor, Reason: r.Reason, RequestedAt: r.CreatedAt, ProductCode: product, IsSync: !r.IsAsync,
-	}
-	if r.IsAsync {
-		req.NotifyURL = s.baseURL + "/alipay/notify"
-	}
-	return req
 }
 
 // adminQuery asks Alipay about the order now (single_trade_query). A paid

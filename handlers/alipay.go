@@ -33,7 +33,7 @@ func (s *Server) tradeRequest(o *models.Order) payment.TradeRequest {
 	r := payment.TradeRequest{
 		Service: svc, OutTradeNo: o.OrderNo, Subject: orderSubject(o), Body: orderBody(o),
 		Currency: payment.Currency(o.Currency), TotalFee: o.TotalMinor,
-		NotifyURL: s.baseURL + "/alipay/notify", ReturnURL: s.baseURL + "/alipay/return",
+		NotifyURL: s.baseURL + NotifyPath, ReturnURL: s.baseURL + "/alipay/return",
 		ReferURL: s.baseURL + "/orders/" + o.OrderNo, Supplier: payment.CleanText(english.T("shop.name"), 64),
 		OrderGMTCreate: created, OrderValidTime: valid, TradeInformation: goodsInformation(o),
 	}

@@ -23,6 +23,7 @@ import (
 	"shop/assets"
 	"shop/models"
 	"shop/payment"
+	"shop/refundcheck"
 	"shop/settle"
 	"shop/views"
 )
@@ -143,6 +144,7 @@ type Server struct {
 	rates          Rates
 	rateMaxAge     time.Duration
 	ledger         Ledger
+	refunds        *refundcheck.Sender
 	now            func() time.Time
 	pages          sync.Pool // *bytes.Buffer: see pageBuffer
 }
@@ -188,6 +190,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("handlers: %w", err)
 	}
 	s.shipping, s.rates, s.rateMaxAge, s.ledger = cfg.Shipping, cfg.Rates, cfg.RateMaxAge, cfg.Ledger
+	if s.admin != nil {
+		s.refunds = refundcheck.NewSender(refundcheck.SenderConfig{Store: s.admin, Alipay: s.alipay,
+			NotifyURL: s.baseURL + NotifyPath, Logger: s.log, Now: s.now})
+	}
 	if s.rateMaxAge <= 0 {
 		s.rateMaxAge = DefaultRateMaxAge
 	}

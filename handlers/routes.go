@@ -10,6 +10,10 @@ import (
 )
 
 // Handler returns the shop's HTTP handler. Every route is listed here.
+// NotifyPath is where Alipay sends its asynchronous notifications: the
+// notify_url of payments and of asynchronous refunds.
+const NotifyPath = "/alipay/notify"
+
 func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -26,7 +30,7 @@ func (s *Server) Handler() http.Handler {
 
 	// Alipay's server calls this with no cookie and no CSRF token; it
 	// answers plain text only.
-	r.POST("/alipay/notify", s.notify)
+	r.POST(NotifyPath, s.notify)
 
 	if s.sandbox != nil {
 		r.Any("/sandbox/*path", gin.WrapH(s.sandbox))

@@ -40,11 +40,18 @@ type Refund struct {
 	// makes them later, reporting the result by a refund notification; the
 	// shop also asks alipay.acquire.refund.query from NextCheckAt on.
 	IsAsync     bool
-	AcceptedAt  *time.Time // when Alipay accepted it (asynchronous refunds)
-	NextCheckAt *time.Time // when to ask Alipay next; nil when nothing to ask
-	Checks      int        // how often Alipay was asked
+	AcceptedAt *time.Time // when Alipay accepted it (asynchronous refunds)
+	// NextCheckAt is when to send it again, if Alipay's answer has not been
+	// recorded by then, or, once Alipay accepted it, when to ask about it
+	// next; nil once it ended.
+	NextCheckAt *time.Time
+	Checks      int // how often it was sent again or asked about
 	FinishedAt  *time.Time // when it succeeded or failed
 }
+
+// RefundAnswerWait is how long a stored refund waits for Alipay's answer
+// to be recorded before the refund checker sends it again.
+const RefundAnswerWait = 2 * time.Minute
 
 // Errors of refunds.
 var (
@@ -95,7 +102,9 @@ func paidAfterClose(tx *gorm.DB, o *Order) (bool, error) {
 // StartRefund reserves a refund of amount for the paid order orderNo (or a
 // closed one that was paid after it closed, without restock) and
 // stores it, with its out_return_no, before anything is sent to Alipay: a
-// retry after a crash or a timeout sends the same out_return_no. Refunds
+// retry after a crash or a timeout sends the same out_return_no. Unless an
+// answer is recorded first, the refund checker sends it again from
+// RefundAnswerWait on. Refunds
 // started together cannot exceed the paid total: the reservation is made
 // in the order's write transaction.
 func (db *DB) StartRefund(ctx context.Context, orderNo string, amount int64, reason string, restock bool, a AuditEntry) (*Refund, error) {
@@ -146,9 +155,10 @@ func (db *DB) startRefund(ctx context.Context, orderNo string, amount int64, rea
 			return err
 		}
 		now := tx.NowFunc()
+		resend := now.Add(RefundAnswerWait)
 		r = &Refund{OrderID: o.ID, OutReturnNo: fmt.Sprintf("%sR%02d", o.OrderNo, n+1), AmountMinor: amount,
 			Currency: o.Currency, Reason: clip(reason, 100), Restock: restock, Status: RefundPending,
-			CreatedBy: a.Staff, CreatedAt: now, UpdatedAt: now, IsAsync: async}
+			CreatedBy: a.Staff, CreatedAt: now, UpdatedAt: now, IsAsync: async, NextCheckAt: &resend}
 		if err := tx.Create(r).Error; err != nil {
 			return fmt.Errorf("insert refund: %w", err)
 		}

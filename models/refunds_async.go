@@ -52,20 +52,22 @@ func (db *DB) AcceptRefund(ctx context.Context, outReturnNo string, nextCheck ti
 	return &r, nil
 }
 
-// RefundCheck is a pending asynchronous refund due for a question to
-// Alipay, with its order's number (the query's out_trade_no).
+// RefundCheck is a pending refund due to be sent again or asked about,
+// with its order's number (out_trade_no) and channel.
 type RefundCheck struct {
 	Refund
 	OrderNo string
+	Channel Channel
 }
 
-// DueRefundChecks returns up to limit pending asynchronous refunds whose
-// next check is due at now, the most overdue first.
+// DueRefundChecks returns up to limit pending refunds whose next check is
+// due at now, the most overdue first: unanswered ones to send again,
+// accepted asynchronous ones to ask about.
 func (db *DB) DueRefundChecks(ctx context.Context, now time.Time, limit int) ([]RefundCheck, error) {
 	var rs []RefundCheck
-	err := db.gorm.WithContext(ctx).Table("refunds").Select("refunds.*, orders.order_no").
+	err := db.gorm.WithContext(ctx).Table("refunds").Select("refunds.*, orders.order_no, orders.channel").
 		Joins("JOIN orders ON orders.id = refunds.order_id").
-		Where("refunds.status = ? AND refunds.is_async AND refunds.next_check_at IS NOT NULL AND refunds.next_check_at <= ?", RefundPending, now.UTC()).
+		Where("refunds.status = ? AND refunds.next_check_at IS NOT NULL AND refunds.next_check_at <= ?", RefundPending, now.UTC()).
 		Order("refunds.next_check_at, refunds.id").Limit(limit).Scan(&rs).Error
 	if err != nil {
 		return nil, fmt.Errorf("refunds due for a check: %w", err)
@@ -74,7 +76,7 @@ func (db *DB) DueRefundChecks(ctx context.Context, now time.Time, limit int) ([]
 }
 
 // RefundChecked records a check that did not end the refund (Alipay still
-// processing it, or not answering) and when to ask next. It changes
+// processing it, or not answering) and when to check next. It changes
 // nothing once the refund has ended.
 func (db *DB) RefundChecked(ctx context.Context, outReturnNo string, next time.Time) error {
 	err := db.transaction(ctx, func(tx *gorm.DB) error {

@@ -24,9 +24,14 @@ func TestAsyncRefundAcceptedThenChecked(t *testing.T) {
 	assert.True(t, r.IsAsync)
 
 	now := time.Now().UTC().Truncate(time.Second)
-	due, err := db.DueRefundChecks(ctx, now.Add(time.Hour), 10)
+	due, err := db.DueRefundChecks(ctx, now, 10)
 	require.NoError(t, err)
-	assert.Empty(t, due, "not accepted yet: nothing to ask")
+	assert.Empty(t, due, "its answer may still come")
+	due, err = db.DueRefundChecks(ctx, now.Add(time.Hour), 10)
+	require.NoError(t, err)
+	require.Len(t, due, 1, "unanswered an hour later: due to be sent again")
+	assert.Nil(t, due[0].AcceptedAt)
+	assert.Equal(t, ChannelWAP, due[0].Channel)
 
 	_, err = db.AcceptRefund(ctx, r.OutReturnNo, now.Add(2*time.Minute))
 	require.NoError(t, err)
@@ -161,4 +166,49 @@ func TestRefundNotificationAndQueryRace(t *testing.T) {
 			assert.Contains(t, []Verdict{VerdictRefunded, VerdictDuplicate}, v)
 		}
 	}
+}
+
+// TestMigrationDuesUnansweredRefunds: refunds left pending without an
+// answer before the checker sent them again become due at once; accepted
+// and ended ones are left alone.
+func TestMigrationDuesUnansweredRefunds(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	o := paidTestOrder(t, db, "2024010122001300000000000211", Item{product(t, db, "ceramic-mug").ID, 3})
+	start := func(async bool) *Refund {
+		start := db.StartRefund
+		if async {
+			start = db.StartAsyncRefund
+		}
+		r, err := start(ctx, o.OrderNo, 100, "old", false, staffAudit("ann", "refund"))
+		require.NoError(t, err)
+		return r
+	}
+	unanswered, accepted, ended := start(false), start(true), start(false)
+	_, err := db.AcceptRefund(ctx, accepted.OutReturnNo, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	_, err = db.FinishRefund(ctx, ended.OutReturnNo, true, "", "")
+	require.NoError(t, err)
+	// As the release before left them: no next check for unanswered ones.
+	g := db.Gorm().WithContext(ctx)
+	require.NoError(t, g.Model(&Refund{}).Where("out_return_no = ?", unanswered.OutReturnNo).Update("next_check_at", nil).Error)
+	require.NoError(t, g.Exec("DELETE FROM "+migrationTable+" WHERE version_id = 8").Error)
+
+	require.NoError(t, db.Migrate(ctx))
+	v, err := db.SchemaVersion(ctx)
+	require.NoError(t, err)
+	assert.EqualValues(t, 8, v)
+	got := map[string]*time.Time{}
+	for _, r := range []*Refund{unanswered, accepted, ended} {
+		cur, err := db.RefundByNo(ctx, r.OutReturnNo)
+		require.NoError(t, err)
+		got[r.OutReturnNo] = cur.NextCheckAt
+	}
+	if assert.NotNil(t, got[unanswered.OutReturnNo]) {
+		assert.WithinDuration(t, unanswered.UpdatedAt, *got[unanswered.OutReturnNo], time.Second, "due since it was last touched")
+	}
+	if assert.NotNil(t, got[accepted.OutReturnNo]) {
+		assert.True(t, got[accepted.OutReturnNo].After(time.Now().Add(50*time.Minute)), "its question keeps its time")
+	}
+	assert.Nil(t, got[ended.OutReturnNo])
 }

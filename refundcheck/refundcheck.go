@@ -1,10 +1,19 @@
-// Package refundcheck follows asynchronous refunds to their end. A refund
-// sent with is_sync=N that Alipay accepted stays pending, its amount
-// reserved, until its refund notification arrives (package settle) or
-// alipay.acquire.refund.query says it succeeded or failed. The Checker asks,
-// for every such refund whose next check is due, on a growing interval, in
-// the one instance that holds its lease. Whichever answer comes first ends
-// the refund; the store's conditional update makes the other a no-op.
+// Package refundcheck sends refunds to Alipay and follows each to its end.
+//
+// A refund is stored, with its out_return_no, before it is sent (package
+// models); the Sender sends it and records the answer. Alipay's answer can
+// be lost (a timeout, a 5xx, a crash before it was recorded): such a
+// refund stays pending, its amount reserved, and the Checker sends it
+// again, the same out_return_no with the same data, which Alipay treats as
+// the same refund, until an answer ends it.
+//
+// A refund sent with is_sync=N that Alipay accepted stays pending until
+// its refund notification arrives (package settle) or
+// alipay.acquire.refund.query says it succeeded or failed; the Checker asks.
+//
+// The Checker works on a growing interval, in the one instance that holds
+// its lease. Whichever answer comes first ends the refund; the store's
+// conditional update makes the others no-ops.
 package refundcheck
 
 import (
@@ -19,8 +28,9 @@ import (
 )
 
 // FirstCheck is how long after Alipay accepted a refund it is first asked
-// about it: time for the refund notification to come first.
-const FirstCheck = 2 * time.Minute
+// about it: time for the refund notification to come first. A refund left
+// unanswered is first sent again after the same time (models.RefundAnswerWait).
+const FirstCheck = models.RefundAnswerWait
 
 // maxBackoff bounds the interval between two checks of one refund.
 // Alipay retries a refund held up by the merchant's balance every 6 hours.
@@ -48,6 +58,7 @@ func Backoff(checks int) time.Duration {
 
 // Store is what the checker needs from the database.
 type Store interface {
+	SendStore
 	DueRefundChecks(ctx context.Context, now time.Time, limit int) ([]models.RefundCheck, error)
 	RefundChecked(ctx context.Context, outReturnNo string, next time.Time) error
 	FinishRefundFrom(ctx context.Context, outReturnNo string, ok bool, code, message, source string) (*models.Refund, error)
@@ -55,6 +66,7 @@ type Store interface {
 
 // Alipay is what the checker needs from the Alipay client.
 type Alipay interface {
+	SendAlipay
 	QueryRefund(ctx context.Context, q payment.RefundQueryRequest) (*payment.RefundQueryResult, error)
 }
 
@@ -65,12 +77,17 @@ type Config struct {
 	// TryLease takes the checker's lease (models.DB.TryLease): with several
 	// instances only the one holding it asks. nil means this one always may.
 	TryLease func(ctx context.Context) (*models.Lease, error)
-	Logger   *slog.Logger
-	Now      func() time.Time // nil means time.Now
+	// NotifyURL is where Alipay sends the result of an asynchronous
+	// refund sent again (the shop's /alipay/notify).
+	NotifyURL string
+	Logger    *slog.Logger
+	Now       func() time.Time // nil means time.Now
 }
 
-// Checker asks Alipay about pending asynchronous refunds.
+// Checker sends again the refunds Alipay has not answered, and asks about
+// the asynchronous ones it accepted.
 type Checker struct {
+	sender   *Sender
 	store    Store
 	alipay   Alipay
 	tryLease func(ctx context.Context) (*models.Lease, error)
@@ -87,6 +104,7 @@ func New(cfg Config) *Checker {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.sender = NewSender(SenderConfig{Store: cfg.Store, Alipay: cfg.Alipay, NotifyURL: cfg.NotifyURL, Logger: c.log, Now: c.now})
 	return c
 }
 
@@ -96,7 +114,7 @@ func (c *Checker) Run(ctx context.Context, interval time.Duration) {
 	models.RunLeased(ctx, interval, c.tryLease, c.log, "refund check", c.Once)
 }
 
-// Once asks about every refund whose check is due now.
+// Once sends again, or asks about, every refund whose check is due now.
 func (c *Checker) Once(ctx context.Context) error {
 	now := c.now()
 	due, err := c.store.DueRefundChecks(ctx, now, batch)
@@ -112,10 +130,19 @@ func (c *Checker) Once(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// check asks about one refund and records the answer: an end (success,
-// failure or cancellation) ends the refund; anything else (processing,
-// not found yet, no usable answer) schedules the next check.
+// check sends one unanswered refund again, or asks about one accepted
+// asynchronous refund, and records the answer: an end (success, failure
+// or cancellation) ends the refund, an acceptance schedules the first
+// question; anything else (no answer again, processing, not found yet)
+// schedules the next check.
 func (c *Checker) check(ctx context.Context, r *models.RefundCheck, now time.Time) error {
+	if r.AcceptedAt == nil {
+		out, err := c.sender.Send(ctx, &r.Refund, r.OrderNo, r.Channel)
+		if err != nil || out != Unanswered {
+			return err
+		}
+		return c.store.RefundChecked(ctx, r.OutReturnNo, now.Add(Backoff(r.Checks)))
+	}
 	res, err := c.alipay.QueryRefund(ctx, payment.RefundQueryRequest{OutTradeNo: r.OrderNo, OutReturnNo: r.OutReturnNo})
 	if err == nil {
 		err = sameRefund(r, res)
