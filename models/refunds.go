@@ -39,13 +39,13 @@ type Refund struct {
 	// IsAsync refunds are sent with is_sync=N: Alipay accepts them and
 	// makes them later, reporting the result by a refund notification; the
 	// shop also asks alipay.acquire.refund.query from NextCheckAt on.
-	IsAsync     bool
+	IsAsync    bool
 	AcceptedAt *time.Time // when Alipay accepted it (asynchronous refunds)
 	// NextCheckAt is when to send it again, if Alipay's answer has not been
 	// recorded by then, or, once Alipay accepted it, when to ask about it
 	// next; nil once it ended.
 	NextCheckAt *time.Time
-	Checks      int // how often it was sent again or asked about
+	Checks      int        // how often it was sent again or asked about
 	FinishedAt  *time.Time // when it succeeded or failed
 }
 
