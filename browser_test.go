@@ -33,8 +33,8 @@ func TestBrowser(t *testing.T) {
 		tab := newTab(t, browser, 375)
 
 		do(t, tab, "open the home page", chromedp.Navigate(shop.URL+"/"),
-			chromedp.WaitVisible(chromedp.CSS(`.sandbox[role=note]`)))
-		assert.Contains(t, text(t, tab, `.sandbox[role=note]`), "Sandbox — no real money")
+			chromedp.WaitVisible(chromedp.CSS(`aside.sandbox`)))
+		assert.Contains(t, text(t, tab, `aside.sandbox`), "Sandbox — no real money")
 		assert.Equal(t, "0", text(t, tab, `[data-testid=cart-count]`))
 		screenshot(t, tab, "home.png", "/tmp/shop-home.png")
 

@@ -122,7 +122,8 @@ func (s *shopperVisit) untilUnpaid(email string, scarves int) {
 	s.do("open a category", chromedp.Click(chromedp.CSS(`nav.chips a[href^="/categories/"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`nav.chips a[aria-current=page]`)))
 	s.check("category")
-	s.open("/")
+	s.do("open search from the header", chromedp.Click(chromedp.CSS(`header a[data-testid=search-link]`)),
+		chromedp.WaitVisible(chromedp.ID("q")))
 	s.do("search", chromedp.SendKeys(chromedp.ID("q"), "silk"), chromedp.Submit(chromedp.ID("q")),
 		chromedp.WaitVisible(chromedp.CSS(`.card a[href="/products/silk-scarf"]`)))
 	s.check("search results")

@@ -60,11 +60,11 @@ func discoveryCatalog(t testing.TB) *harness {
 func TestHomePage(t *testing.T) {
 	h := discoveryCatalog(t)
 	for _, tt := range []struct {
-		lang, h1, label, kitchen, textiles, scarf string
+		lang, h1, label, kitchen, textiles, scarf, search string
 	}{
-		{"en", "Well-made things for every day", "Search the shop", "Kitchen", "Textiles", "Silk scarf"},
-		{"zh-CN", "日常好物，用心挑选", "搜索本店商品", "厨房", "纺织品", "真丝围巾"},
-		{"en", "Well-made things for every day", "Search the shop", "Kitchen", "Textiles", "Silk scarf"}, // the grid kept in English is English
+		{"en", "Well-made things for every day", "Search the shop", "Kitchen", "Textiles", "Silk scarf", "Search"},
+		{"zh-CN", "日常好物，用心挑选", "搜索本店商品", "厨房", "纺织品", "真丝围巾", "搜索"},
+		{"en", "Well-made things for every day", "Search the shop", "Kitchen", "Textiles", "Silk scarf", "Search"}, // the grid kept in English is English
 	} {
 		t.Run(tt.lang, func(t *testing.T) {
 			home := h.browser(mobileUA).speaking(tt.lang).get("/")
@@ -76,6 +76,7 @@ func TestHomePage(t *testing.T) {
 				assert.Contains(t, body, landmark)
 			}
 			assert.Contains(t, body, `<label for="q">`+tt.label+`</label>`)
+			assert.Contains(t, body, `<a class="searchlink" href="/search" aria-label="`+tt.search+`"`, "search from every page's header")
 			assert.Contains(t, body, `<input id="q" type="search" name="q" value="" maxlength="100"`)
 			assert.Equal(t, maxSearchLen, 100, "the box's maxlength")
 			chips := regexp.MustCompile(`<a href="/categories/([a-z]+)">([^<]+) <span class="count">([0-9]+)</span></a>`).FindAllStringSubmatch(body, -1)
