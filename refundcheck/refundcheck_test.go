@@ -182,8 +182,12 @@ func TestCheckerSendsUnansweredRefundsAgain(t *testing.T) {
 		require.NoError(t, c.Once(ctx))
 		require.Len(t, alipay.sent, 2)
 		assert.Equal(t, alipay.sent[0], alipay.sent[1], "the same out_return_no, amount and gmt_return: the same refund to Alipay")
+		sent := alipay.sent[0]
+		// PostgreSQL keeps microseconds; gmt_return is in seconds.
+		assert.WithinDuration(t, r.CreatedAt, sent.RequestedAt, time.Microsecond, "gmt_return: when the refund was stored")
+		sent.RequestedAt = time.Time{}
 		assert.Equal(t, payment.RefundRequest{OutReturnNo: r.OutReturnNo, OutTradeNo: o.OrderNo, Currency: "USD",
-			Amount: o.TotalMinor, Reason: "dent", RequestedAt: r.CreatedAt, ProductCode: payment.ProductWAP, IsSync: true}, alipay.sent[0])
+			Amount: o.TotalMinor, Reason: "dent", ProductCode: payment.ProductWAP, IsSync: true}, sent)
 		got, err = db.RefundByNo(ctx, r.OutReturnNo)
 		require.NoError(t, err)
 		assert.Equal(t, models.RefundSucceeded, got.Status)
