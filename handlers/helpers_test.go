@@ -220,7 +220,7 @@ func newHarness(t testing.TB, opts options) *harness {
 	h.client = client
 
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h.dbPath = testdb.Source(t)
+	h.dbPath = testdb.Migrated(t, migrate)
 	db, err := models.Open(context.Background(), h.dbPath, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
@@ -400,4 +400,13 @@ func httptestServer(t testing.TB, handler http.Handler) string {
 	ts := httptest.NewServer(handler)
 	t.Cleanup(ts.Close)
 	return ts.URL
+}
+
+// migrate creates the database at path with every migration applied.
+func migrate(path string) error {
+	db, err := models.Open(context.Background(), path, nil)
+	if err != nil {
+		return err
+	}
+	return db.Close()
 }

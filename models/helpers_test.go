@@ -14,11 +14,20 @@ import (
 // catalog seeded.
 func openTestDB(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), testdb.Source(t), nil)
+	db, err := Open(context.Background(), testdb.Migrated(t, migrated), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	require.NoError(t, db.SeedCatalog(context.Background(), "USD", 2))
 	return db
+}
+
+// migrated creates the database at path with every migration applied.
+func migrated(path string) error {
+	db, err := Open(context.Background(), path, nil)
+	if err != nil {
+		return err
+	}
+	return db.Close()
 }
 
 // product returns the seeded product with the given slug.
