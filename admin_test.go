@@ -302,18 +302,26 @@ func (l *moneyAnswerLoser) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(w, res.Body)
 }
 
-// TestAdminRefundRetryAfterLostAnswer: Alipay made the refund but its
-// answer never arrived. The refund stays pending; sending it again is
-// answered as the same refund: one refund at Alipay, counted once.
-func TestAdminRefundRetryAfterLostAnswer(t *testing.T) {
+// startShopBehindLoser starts a shop whose BASE_URL is a moneyAnswerLoser
+// in front of it, so that its own sandbox's answers can be lost.
+func startShopBehindLoser(t *testing.T, opts ...func(*config)) (*testShop, *moneyAnswerLoser) {
+	t.Helper()
 	loser := &moneyAnswerLoser{client: &http.Client{
 		Transport:     newClient(t).Transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 	proxy := httptest.NewServer(loser)
 	t.Cleanup(proxy.Close)
-	shop := startShop(t, map[string]string{"BASE_URL": proxy.URL})
+	shop := startShop(t, map[string]string{"BASE_URL": proxy.URL}, opts...)
 	loser.target.Store(&shop.URL)
+	return shop, loser
+}
+
+// TestAdminRefundRetryAfterLostAnswer: Alipay made the refund but its
+// answer never arrived. The refund stays pending; sending it again is
+// answered as the same refund: one refund at Alipay, counted once.
+func TestAdminRefundRetryAfterLostAnswer(t *testing.T) {
+	shop, loser := startShopBehindLoser(t)
 	a := moneySignIn(t, shop, "ann")
 	o := moneyOrder(t, shop, 3, 2, true)
 	order := "/admin/orders/" + o.OrderNo
@@ -343,15 +351,8 @@ func TestAdminRefundRetryAfterLostAnswer(t *testing.T) {
 // overdue, the refund checker sends it again by itself, and the refund is
 // counted once.
 func TestUnansweredRefundSentAgain(t *testing.T) {
-	loser := &moneyAnswerLoser{client: &http.Client{
-		Transport:     newClient(t).Transport,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
-	proxy := httptest.NewServer(loser)
-	t.Cleanup(proxy.Close)
 	clock := &offsetClock{}
-	shop := startShop(t, map[string]string{"BASE_URL": proxy.URL}, withAlipayClock(clock))
-	loser.target.Store(&shop.URL)
+	shop, loser := startShopBehindLoser(t, withAlipayClock(clock))
 	a := moneySignIn(t, shop, "ann")
 	o := moneyOrder(t, shop, 3, 1, true)
 	ctx := context.Background()
