@@ -93,10 +93,7 @@ func categoryLinks(snap *catalogSnapshot, l Lang, current uint) []categoryLink {
 
 type homePage struct {
 	page
-	Query      string // the search box's, empty
-	AllCurrent bool   // the "All" chip is this page
-	Categories []categoryLink
-	Grid       template.HTML // the products' cards and the ≈ ¥ note (homeGrid)
+	Body template.HTML // everything under the header (homeBody)
 }
 
 // home is the catalog: a search box, the categories and the products on
@@ -107,46 +104,50 @@ func (s *Server) home(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	p := homePage{page: s.newPage(c, "shop.name"), AllCurrent: true}
-	p.Categories = categoryLinks(snap, p.Lang, 0)
-	if p.Grid, err = s.homeGrid(snap, p.Lang); err != nil {
+	p := homePage{page: s.newPage(c, "shop.name")}
+	if p.Body, err = s.homeBody(snap, p.Lang); err != nil {
 		s.fail(c, err)
 		return
 	}
 	s.render(c, http.StatusOK, "home", p)
 }
 
-// gridKey is what the home page's grid depends on besides the catalog.
-type gridKey struct {
+// bodyKey is what the home page's body depends on besides the catalog.
+type bodyKey struct {
 	lang string
 	rate string // the CNY estimates' rate and its time; "" for none
 }
 
-// homeGrid returns the home page's cards, rendered once per snapshot,
+// homeBody returns the home page's content (hero, search box, categories,
+// the products' cards and the ≈ ¥ note), rendered once per snapshot,
 // language and exchange rate: the same for every shopper, and most of the
-// work of the page the shop serves most.
-func (s *Server) homeGrid(snap *catalogSnapshot, l Lang) (template.HTML, error) {
+// work of the page the shop serves most. Only the layout around it (cart,
+// unpaid order, flash) is rendered per request.
+func (s *Server) homeBody(snap *catalogSnapshot, l Lang) (template.HTML, error) {
 	cny := s.cnyRate(l, s.currency)
-	key := gridKey{lang: l.Code}
+	key := bodyKey{lang: l.Code}
 	if cny != nil {
 		key.rate = cny.perMinor.RatString() + "@" + cny.at.UTC().Format(time.RFC3339Nano)
 	}
-	if g, ok := snap.grids.Load(key); ok {
-		return g.(template.HTML), nil
+	if b, ok := snap.bodies.Load(key); ok {
+		return b.(template.HTML), nil
 	}
 	data := struct {
-		Lang     Lang
-		Products []productView
-		CNYNote  string
-	}{l, s.cards(snap, snap.products, l, 0), cny.Note()}
+		Lang       Lang
+		Query      string // the search box's, empty
+		AllCurrent bool   // the "All" chip is this page
+		Categories []categoryLink
+		Products   []productView
+		CNYNote    string
+	}{l, "", true, categoryLinks(snap, l, 0), s.cards(snap, snap.products, l, 0), cny.Note()}
 	var buf bytes.Buffer
-	if err := s.views.RenderPart(&buf, "home", "cards", data); err != nil {
-		return "", fmt.Errorf("home grid: %w", err)
+	if err := s.views.RenderPart(&buf, "home", "body", data); err != nil {
+		return "", fmt.Errorf("home page: %w", err)
 	}
 	// The fragment was escaped as it was rendered, by the same templates.
-	g := template.HTML(buf.String())
-	snap.grids.Store(key, g)
-	return g, nil
+	b := template.HTML(buf.String())
+	snap.bodies.Store(key, b)
+	return b, nil
 }
 
 type categoryPage struct {

@@ -41,9 +41,9 @@ type catalogSnapshot struct {
 	categories []models.Category // all of them, in the merchant's order
 	onSale     map[uint]int      // products on sale by category id
 	index      []searchEntry     // products[i]'s text, for search
-	// grids are the home page's product grid, rendered once per
-	// language and exchange rate (homeGrid): most of that page's work.
-	grids sync.Map // gridKey → template.HTML
+	// bodies are the home page's content, rendered once per language
+	// and exchange rate (homeBody): most of that page's work.
+	bodies sync.Map // bodyKey → template.HTML
 }
 
 // catalogCache holds the latest snapshot. The zero value is an empty cache.
