@@ -22,6 +22,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"sync/atomic"
 
 	"golang.org/x/image/draw"
 	"golang.org/x/image/webp"
@@ -40,6 +41,35 @@ const (
 	// Quality is the JPEG quality of the files made.
 	Quality = 85
 )
+
+// MaxDecoding is how many pictures Process decodes and resizes at once;
+// the others wait their turn. Each may take about 100 MB (MaxPixels at 4
+// bytes a pixel), so this bounds what uploads made together can take.
+const MaxDecoding = 2
+
+// decoders admits MaxDecoding pictures at a time into decoding.
+var decoders = newGate(MaxDecoding)
+
+// gate admits a bounded number of goroutines at a time, in the order they
+// came, and counts those waiting (for the tests).
+type gate struct {
+	slots   chan struct{}
+	waiting atomic.Int32
+	entered func() // nil, or a test's: called once admitted
+}
+
+func newGate(n int) *gate { return &gate{slots: make(chan struct{}, n)} }
+
+// enter waits for a slot and returns the function that frees it.
+func (g *gate) enter() (leave func()) {
+	g.waiting.Add(1)
+	g.slots <- struct{}{}
+	g.waiting.Add(-1)
+	if g.entered != nil {
+		g.entered()
+	}
+	return func() { <-g.slots }
+}
 
 // Errors Process returns; match them with errors.Is.
 var (
@@ -129,6 +159,7 @@ func Process(r io.Reader, limit int64) ([]File, error) {
 	if cfg.Width > MaxSide || cfg.Height > MaxSide || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
 		return nil, &DimensionsError{Width: cfg.Width, Height: cfg.Height}
 	}
+	defer decoders.enter()()
 	img, err := c.decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrBroken, c.name, err)

@@ -15,7 +15,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -465,4 +467,41 @@ func webpHeader(w, h int) []byte {
 	out := []byte("RIFF")
 	out = binary.LittleEndian.AppendUint32(out, uint32(4+len(chunk)))
 	return append(append(out, "WEBP"...), chunk...)
+}
+
+// TestProcessDecodesAFewAtOnce: of many pictures processed together, at
+// most MaxDecoding are decoded at a time; the others wait their turn and
+// are processed after.
+func TestProcessDecodesAFewAtOnce(t *testing.T) {
+	const n = MaxDecoding + 3
+	inside, release := make(chan struct{}, n), make(chan struct{})
+	g := newGate(MaxDecoding)
+	g.entered = func() {
+		inside <- struct{}{}
+		<-release
+	}
+	saved := decoders
+	decoders = g
+	t.Cleanup(func() { decoders = saved })
+
+	pic := encodePNG(t, image.NewRGBA(image.Rect(0, 0, 40, 30)))
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			_, err := Process(bytes.NewReader(pic), MaxBytes)
+			errs <- err
+		})
+	}
+	// Every call is either decoding (held in the hook) or waiting.
+	require.Eventually(t, func() bool { return len(inside)+int(g.waiting.Load()) == n }, 10*time.Second, time.Millisecond)
+	assert.Equal(t, MaxDecoding, len(inside), "decoding at once")
+	assert.EqualValues(t, n-MaxDecoding, g.waiting.Load(), "waiting their turn")
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		assert.NoError(t, err)
+	}
+	assert.Len(t, inside, n, "every picture was decoded in the end")
 }
