@@ -62,24 +62,17 @@ func newAPICategory(c models.Category, l Lang) apiCategory {
 }
 
 // apiProducts is GET /api/products: the products on sale and the
-// categories, in the language Accept-Language asks for.
+// categories, in the language Accept-Language asks for, from the catalog
+// snapshot the lists read (at most catalogTTL old; an edit on this
+// instance drops it at once). The stock is a guide: an order is checked
+// against the stock in its own transaction.
 func (s *Server) apiProducts(c *gin.Context) {
-	ctx := c.Request.Context()
-	products, err := s.store.Products(ctx)
+	snap, err := s.catalog(c.Request.Context())
 	if err != nil {
 		s.apiFail(c, err)
 		return
 	}
-	categories, err := s.store.Categories(ctx)
-	if err != nil {
-		s.apiFail(c, err)
-		return
-	}
-	pictures, err := s.store.PicturesOf(ctx, productIDs(products))
-	if err != nil {
-		s.apiFail(c, err)
-		return
-	}
+	products, categories, pictures := snap.products, snap.categories, snap.pictures
 	l := negotiate(c.Request, "")
 	out := apiCatalog{Products: make([]apiProduct, 0, len(products)), Categories: make([]apiCategory, 0, len(categories)), Lang: l.Code}
 	for _, p := range products {

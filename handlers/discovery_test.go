@@ -323,7 +323,7 @@ func TestCatalogCache(t *testing.T) {
 	require.Equal(t, http.StatusOK, b.get("/").StatusCode)
 
 	queries := h.countQueries()
-	for _, path := range []string{"/", "/search?q=tea", "/"} {
+	for _, path := range []string{"/", "/search?q=tea", "/api/products", "/"} {
 		require.Equal(t, http.StatusOK, b.get(path).StatusCode)
 	}
 	assert.Zero(t, queries["products"].Load(), "the lists share one snapshot")
@@ -335,6 +335,7 @@ func TestCatalogCache(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, b.post("/nowhere", url.Values{}).StatusCode, "nor a refused request")
 	require.Equal(t, http.StatusForbidden, b.request(http.MethodPost, "/checkout", url.Values{}, http.Header{"Sec-Fetch-Site": {"cross-site"}}).StatusCode)
 	assert.Contains(t, b.get("/").Body, "Speckled mug", "not yet seen here")
+	assert.Contains(t, b.get("/api/products").Body, `"name":"Speckled mug"`, "nor by the API")
 	h.clock.Advance(catalogTTL)
 	assert.Contains(t, b.get("/").Body, "Blue mug", "seen once the snapshot is old")
 	assert.Equal(t, int32(1), queries["pictures"].Load(), "loaded once more")
@@ -344,6 +345,7 @@ func TestCatalogCache(t *testing.T) {
 	res := staff.postForm(adminProductURL(h.product("ceramic-mug").ID)+"/hide", nil)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 	assert.NotContains(t, b.get("/").Body, "Blue mug", "at once")
+	assert.NotContains(t, b.get("/api/products").Body, "Blue mug", "the API too")
 	assert.Empty(t, cards(b.search("mug").Body))
 }
 
