@@ -97,15 +97,25 @@ type homePage struct {
 }
 
 // home is the catalog: a search box, the categories and the products on
-// sale, each with its first picture.
+// sale, each with its first picture, a page at a time.
 func (s *Server) home(c *gin.Context) {
+	n, err := pageNumber(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	snap, err := s.catalog(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	pg, err := paginate(len(snap.products), n, "/?")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	p := homePage{page: s.newPage(c, "shop.name")}
-	if p.Body, err = s.homeBody(snap, p.Lang); err != nil {
+	if p.Body, err = s.homeBody(snap, p.Lang, pg); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -116,16 +126,18 @@ func (s *Server) home(c *gin.Context) {
 type bodyKey struct {
 	lang string
 	rate string // the CNY estimates' rate and its time; "" for none
+	page int
 }
 
-// homeBody returns the home page's content (hero, search box, categories,
-// the products' cards and the ≈ ¥ note), rendered once per snapshot,
-// language and exchange rate: the same for every shopper, and most of the
-// work of the page the shop serves most. Only the layout around it (cart,
-// unpaid order, flash) is rendered per request.
-func (s *Server) homeBody(snap *catalogSnapshot, l Lang) (template.HTML, error) {
+// homeBody returns the content of the home page's page pg (hero, search
+// box, categories, the products' cards, the ≈ ¥ note and the pager),
+// rendered once per snapshot, language, exchange rate and page: the same
+// for every shopper, and most of the work of the page the shop serves
+// most. Only the layout around it (cart, unpaid order, flash) is rendered
+// per request. paginate has bounded pg by the snapshot's pages.
+func (s *Server) homeBody(snap *catalogSnapshot, l Lang, pg listPager) (template.HTML, error) {
 	cny := s.cnyRate(l, s.currency)
-	key := bodyKey{lang: l.Code}
+	key := bodyKey{lang: l.Code, page: pg.Page}
 	if cny != nil {
 		key.rate = cny.perMinor.RatString() + "@" + cny.at.UTC().Format(time.RFC3339Nano)
 	}
@@ -139,7 +151,8 @@ func (s *Server) homeBody(snap *catalogSnapshot, l Lang) (template.HTML, error) 
 		Categories []categoryLink
 		Products   []productView
 		CNYNote    string
-	}{l, "", true, categoryLinks(snap, l, 0), s.cards(snap, snap.products, l, 0), cny.Note()}
+		Pager      listPager
+	}{l, "", true, categoryLinks(snap, l, 0), s.cards(snap, snap.products[pg.from:pg.to], l, pg.from), cny.Note(), pg}
 	var buf bytes.Buffer
 	if err := s.views.RenderPart(&buf, "home", "body", data); err != nil {
 		return "", fmt.Errorf("home page: %w", err)

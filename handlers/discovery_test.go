@@ -257,6 +257,44 @@ func TestSearchPages(t *testing.T) {
 	}
 }
 
+// TestHomePages: a catalog longer than a page is listed a page at a time
+// on the home page, each page rendered once and kept; a page past the last
+// is not found and a bad page number is a bad request.
+func TestHomePages(t *testing.T) {
+	h := newHarness(t, options{})
+	seeded := len(cards(h.browser(mobileUA).get("/").Body))
+	for i := range listPageSize + 6 - seeded {
+		h.newProduct(fmt.Sprintf("lantern-%02d", i), fmt.Sprintf("Paper lantern %02d", i), "纸灯笼", "A paper lantern.", "纸灯笼。", nil)
+	}
+	h.clock.Advance(catalogTTL)
+	b := h.browser(mobileUA)
+	first := b.get("/")
+	require.Equal(t, http.StatusOK, first.StatusCode)
+	assert.Len(t, cards(first.Body), listPageSize)
+	assert.Contains(t, first.Body, `<a href="/?page=2" rel="next">Next page</a>`)
+	assert.NotContains(t, first.Body, `rel="prev"`)
+	assert.Contains(t, first.Body, "Page 1 of 2")
+	assert.Len(t, h1RE.FindAllString(first.Body, -1), 1, "one h1")
+
+	second := b.get("/?page=2")
+	require.Equal(t, http.StatusOK, second.StatusCode)
+	assert.Len(t, cards(second.Body), 6)
+	assert.Equal(t, fmt.Sprintf("lantern-%02d", listPageSize+6-seeded-1), cards(second.Body)[5], "the last one added is last")
+	assert.Contains(t, second.Body, `<a href="/" rel="prev">Previous page</a>`)
+	assert.NotContains(t, second.Body, `rel="next"`)
+	assert.Contains(t, second.Body, "Page 2 of 2")
+	assert.Equal(t, second.Body, b.get("/?page=2").Body, "the same page again")
+
+	for path, status := range map[string]int{
+		"/?page=3":    http.StatusNotFound,
+		"/?page=0":    http.StatusBadRequest,
+		"/?page=two":  http.StatusBadRequest,
+		"/?page=1001": http.StatusBadRequest,
+	} {
+		assert.Equal(t, status, b.get(path).StatusCode, path)
+	}
+}
+
 // TestProductPageDetails: a product's page has breadcrumbs back to its
 // category, its description in paragraphs, its price and stock, the
 // delivery times (the shopper's region marked), and every picture in a
