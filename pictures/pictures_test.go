@@ -494,7 +494,7 @@ func TestProcessDecodesAFewAtOnce(t *testing.T) {
 		})
 	}
 	// Every call is either decoding (held in the hook) or waiting.
-	require.Eventually(t, func() bool { return len(inside)+int(g.waiting.Load()) == n }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return len(inside)+int(g.waiting.Load()) == n }, time.Minute, time.Millisecond)
 	assert.Equal(t, MaxDecoding, len(inside), "decoding at once")
 	assert.EqualValues(t, n-MaxDecoding, g.waiting.Load(), "waiting their turn")
 	close(release)
