@@ -59,7 +59,12 @@ func (f *contact) validate() map[string]string {
 	}
 	if structured {
 		f.validateAddress(errs)
-	} else if n := utf8.RuneCountInString(f.Address); n < 5 || n > 300 || hasControl(strings.ReplaceAll(f.Address, "\n", " ")) {
+		return errs
+	}
+	// A free-text address stands alone: parts sent with it are not
+	// checked, stored or shown, so none are kept.
+	f.Province, f.City, f.Street, f.Postcode = "", "", "", ""
+	if n := utf8.RuneCountInString(f.Address); n < 5 || n > 300 || hasControl(strings.ReplaceAll(f.Address, "\n", " ")) {
 		errs["address"] = "err.address"
 	}
 	return errs
